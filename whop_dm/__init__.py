@@ -1,0 +1,62 @@
+"""whop-dm: an asyncio-first client for Whop's DM API.
+
+>>> import whop_dm
+>>> async with whop_dm.AsyncClient() as client:  # doctest: +SKIP
+...     channel = await client.dm_channels.create(with_user_ids=["user_b"])
+"""
+
+from ._client import AsyncClient
+from ._dm_channels import AsyncDmChannels
+from ._dm_members import AsyncDmMembers
+from ._enums import MemberStatus, MessageType, NotificationPreference
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConflictError,
+    InternalServerError,
+    MissingAPIKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    VerificationRequiredError,
+    WhopError,
+)
+from ._models import DmChannel, DmMember
+from ._retry import RetryEvent, RetryPolicy
+from ._timeout import Timeout
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AsyncDmChannels",
+    "AsyncDmMembers",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConflictError",
+    "DmChannel",
+    "DmMember",
+    "InternalServerError",
+    "MemberStatus",
+    "MessageType",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "NotificationPreference",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "RetryEvent",
+    "RetryPolicy",
+    "Timeout",
+    "VerificationRequiredError",
+    "WhopError",
+    "__version__",
+]

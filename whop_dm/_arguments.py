@@ -1,0 +1,60 @@
+"""Checks on the arguments of resource methods, run before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import quote
+
+__all__ = ["check_id", "check_id_list", "check_idempotency_key", "check_optional_text", "path_id"]
+
+
+def check_id(name: str, value: object) -> str:
+    """An id must be a non-blank string without control characters."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty or blank")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"{name} must not contain control characters (line breaks, tabs, NUL)")
+    return value
+
+
+def check_id_list(name: str, value: object) -> list[str]:
+    """A non-empty list (or tuple, or other non-string iterable) of ids."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a list of strings, not a single {type(value).__name__}")
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of strings, not {type(value).__name__}")
+    items = list(value)
+    if not items:
+        raise ValueError(f"{name} must name at least one user")
+    for index, item in enumerate(items):
+        check_id(f"{name}[{index}]", item)
+    return items
+
+
+def check_optional_text(name: str, value: object) -> str | None:
+    """None, or a string without NUL characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string or None, not {type(value).__name__}")
+    if "\x00" in value:
+        raise ValueError(f"{name} must not contain NUL characters")
+    return value
+
+
+def check_idempotency_key(value: object) -> str | None:
+    """None, or 1 to 255 bytes of printable ASCII (it travels as a header)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"idempotency_key must be a string, not {type(value).__name__}")
+    if not value or len(value) > 255 or not all(33 <= ord(ch) <= 126 for ch in value):
+        raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters, no spaces")
+    return value
+
+
+def path_id(name: str, value: object) -> str:
+    """A checked id, escaped for use as one path segment (``/`` included)."""
+    return quote(check_id(name, value), safe="")

@@ -1,0 +1,119 @@
+"""The one cattrs converter that turns API JSON into records and back."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import cattrs
+
+from ._enums import OpenStrEnum
+from ._errors import ResponseDecodeError
+
+__all__ = ["converter", "decode", "parse_timestamp"]
+
+T = TypeVar("T")
+
+_NUMERIC = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+# datetime.fromisoformat on 3.10 takes neither "Z" nor fractions other than 3 or 6 digits.
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """A timezone-aware UTC datetime from what the API sends for a time.
+
+    Whop sends some times as milliseconds since the epoch in a string (with or
+    without a fraction, e.g. ``"1732530000123"`` or ``"123.45"``), others as
+    ISO 8601 (``"2023-12-01T05:00:00.401Z"``). Numbers are taken as
+    milliseconds too. A time without a zone is taken as UTC.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a timestamp cannot be a boolean")
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(float(value) / 1000.0, tz=timezone.utc)
+    if not isinstance(value, str):
+        raise TypeError(f"a timestamp must be a string or a number, not {type(value).__name__}")
+    if _NUMERIC.match(value):
+        return datetime.fromtimestamp(float(value) / 1000.0, tz=timezone.utc)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _strict_str(value: Any, _: type) -> str:
+    # cattrs would happily turn {"a": 1} into the string "{'a': 1}": an id
+    # that is not a string means the answer is not what the API promised.
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _strict_bool(value: Any, _: type) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+
+
+def _structure_open_enum(value: Any, cls: type[OpenStrEnum]) -> OpenStrEnum:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string for {cls.__name__}, got {type(value).__name__}")
+    return cls(value)
+
+
+def _format_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(datetime, lambda value, _: parse_timestamp(value))
+    conv.register_unstructure_hook(datetime, _format_datetime)
+    # By class, so that dispatch on the MRO picks it before the str hook.
+    conv.register_structure_hook(OpenStrEnum, _structure_open_enum)
+    conv.register_unstructure_hook(OpenStrEnum, lambda member: member.value)
+    return conv
+
+
+converter: cattrs.Converter = _make_converter()
+
+
+def decode(data: Any, cls: type[T], what: str) -> T:
+    """Structure ``data`` as ``cls``, or raise :class:`ResponseDecodeError`.
+
+    ``what`` names the call for the message (``"POST /dm_members"``).
+    """
+    try:
+        return converter.structure(data, cls)
+    except Exception as exc:  # cattrs raises many kinds; all mean "not the promised shape"
+        summary = _summarize(exc)
+        raise ResponseDecodeError(
+            f"{what} answered JSON that is not a valid {cls.__name__}: {summary}",
+            status_code=200,
+            body=_preview(data),
+        ) from exc
+
+
+def _summarize(exc: BaseException) -> str:
+    from cattrs import transform_error
+
+    try:
+        messages = transform_error(exc)
+    except Exception:
+        messages = [f"{type(exc).__name__}: {exc}"]
+    return "; ".join(messages[:3])
+
+
+def _preview(data: Any) -> str:
+    try:
+        return json.dumps(data)[:2048]
+    except (TypeError, ValueError):
+        return repr(data)[:2048]

@@ -1,0 +1,259 @@
+"""The retry policy (a frozen record) and the one place that decides
+"retry or not, and how long to wait", run by tenacity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import attrs
+import tenacity
+
+from ._errors import APIConnectionError, APIError, WhopError
+
+__all__ = ["RetryEvent", "RetryPolicy", "run_retries"]
+
+logger = logging.getLogger("whop_dm")
+
+T = TypeVar("T")
+
+DEFAULT_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+async def _no_sleep(_: float) -> None:
+    # Still a checkpoint, so a cancellation lands here as it would in a real sleep.
+    await asyncio.sleep(0)
+
+
+def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"RetryPolicy.{attribute.name} must be a number")
+    if value < 0 or not math.isfinite(value):
+        raise ValueError(f"RetryPolicy.{attribute.name} must be a finite number >= 0")
+
+
+def _attempts(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("RetryPolicy.max_attempts must be an int")
+    if value < 1:
+        raise ValueError("RetryPolicy.max_attempts must be at least 1")
+
+
+def _deadline(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None:
+        _positive(_, attribute, value)
+        if value == 0:
+            raise ValueError("RetryPolicy.deadline must be above 0 (or None for no deadline)")
+
+
+def _statuses(value: Iterable[int]) -> frozenset[int]:
+    statuses = frozenset(value)
+    if not all(isinstance(s, int) and 100 <= s <= 599 for s in statuses):
+        raise ValueError("RetryPolicy.retry_statuses must hold HTTP status codes")
+    return statuses
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When and how a failed call is tried again.
+
+    The defaults: up to 3 attempts; exponential backoff from 0.5 s doubling
+    to at most 8 s, plus up to 0.5 s of random jitter; at most 60 s for the
+    whole call including waits; retry on 408, 409, 429, 500, 502, 503, 504
+    and on connection failures and timeouts. A server-given wait
+    (``retry-after-ms``, ``Retry-After``, or Whop's "Try again in N seconds.")
+    replaces the backoff; when it is longer than ``max_retry_after`` the call
+    raises :class:`RateLimitError` at once instead of sleeping.
+
+    400, 401, 403, 404 and 422 are never retried (they are not in
+    ``retry_statuses`` by default; a request that was refused would be refused
+    again). A timeout or dropped connection is retried only for requests that
+    are safe to send twice: GET, PATCH, DELETE and the POSTs this library
+    sends, which all carry an ``Idempotency-Key``.
+
+    ``sleep`` is the coroutine used for every wait (retry backoff and the
+    client-wide rate-limit pause); tests replace it, see :meth:`instant`.
+
+    Example:
+        >>> RetryPolicy(max_attempts=5, deadline=30.0).max_attempts
+        5
+    """
+
+    max_attempts: int = attrs.field(default=3, validator=_attempts)
+    initial_backoff: float = attrs.field(default=0.5, validator=_positive)
+    max_backoff: float = attrs.field(default=8.0, validator=_positive)
+    jitter: float = attrs.field(default=0.5, validator=_positive)
+    deadline: float | None = attrs.field(default=60.0, validator=_deadline)
+    retry_statuses: frozenset[int] = attrs.field(
+        default=DEFAULT_RETRY_STATUSES, converter=_statuses
+    )
+    max_retry_after: float = attrs.field(default=60.0, validator=_positive)
+    sleep: Callable[[float], Awaitable[None]] = attrs.field(
+        default=asyncio.sleep, eq=False, repr=False
+    )
+
+    @classmethod
+    def disabled(cls) -> RetryPolicy:
+        """One attempt, no retries."""
+        return cls(max_attempts=1)
+
+    @classmethod
+    def instant(cls, **changes: Any) -> RetryPolicy:
+        """The same decisions with no real waiting: for tests.
+
+        Waits are computed (and reported to ``on_retry`` hooks and logs) but
+        not slept.
+        """
+        return cls(**{"sleep": _no_sleep, **changes})
+
+    def backoff(self, attempt: int) -> float:
+        """The wait after failed attempt number ``attempt`` (1-based), jitter included."""
+        base = min(self.max_backoff, self.initial_backoff * (2 ** (attempt - 1)))
+        return float(base + random.uniform(0, self.jitter))
+
+    def decide(self, exc: BaseException, attempt: int, *, can_resend: bool) -> float | None:
+        """Seconds to wait before retrying after ``exc``, or None to give up now.
+
+        The single place where "retry or not, and how long" is decided.
+        ``can_resend`` says whether the request may be sent twice when it is
+        unknown whether the first one arrived (timeouts, dropped connections).
+        """
+        if isinstance(exc, APIError):
+            if exc.status_code not in self.retry_statuses:
+                return None
+            if exc.retry_after is not None:
+                if exc.retry_after > self.max_retry_after:
+                    return None
+                return exc.retry_after
+            return self.backoff(attempt)
+        if isinstance(exc, APIConnectionError):
+            if can_resend or exc.request_not_sent:
+                return self.backoff(attempt)
+            return None
+        return None
+
+
+@attrs.frozen
+class RetryEvent:
+    """What ``on_retry`` hooks receive before each wait.
+
+    Attributes:
+        method: the HTTP method.
+        path: the API path (``/dm_members``).
+        attempt: the number of the attempt that failed (1-based).
+        wait: seconds until the next attempt.
+        cause: the error of the failed attempt.
+    """
+
+    method: str
+    path: str
+    attempt: int
+    wait: float
+    cause: WhopError
+
+
+def _log_retry(event: RetryEvent) -> None:
+    logger.warning(
+        "retrying %s %s in %.2fs after attempt %d failed: %s",
+        event.method,
+        event.path,
+        event.wait,
+        event.attempt,
+        event.cause,
+    )
+
+
+class _CallRetry:
+    """Tenacity strategies for one logical call, sharing one decision per attempt."""
+
+    __slots__ = ("_decided", "can_resend", "hook", "method", "path", "policy", "started")
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        method: str,
+        path: str,
+        can_resend: bool,
+        started: float,
+        hook: Callable[[RetryEvent], None] | None,
+    ) -> None:
+        self.policy = policy
+        self.method = method
+        self.path = path
+        self.can_resend = can_resend
+        self.started = started
+        self.hook = hook
+        self._decided: float | None = None
+
+    def retry(self, state: tenacity.RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if exc is None:
+            return False
+        self._decided = self.policy.decide(exc, state.attempt_number, can_resend=self.can_resend)
+        return self._decided is not None
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        return float(self._decided or 0.0)
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        if state.attempt_number >= self.policy.max_attempts:
+            return True
+        deadline = self.policy.deadline
+        if deadline is None:
+            return False
+        # Give up now rather than sleep past the deadline.
+        return time.monotonic() - self.started + state.upcoming_sleep >= deadline
+
+    def before_sleep(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        assert isinstance(exc, WhopError)
+        event = RetryEvent(self.method, self.path, state.attempt_number, state.upcoming_sleep, exc)
+        _log_retry(event)
+        if self.hook is not None:
+            self.hook(event)
+
+
+async def run_retries(
+    policy: RetryPolicy,
+    attempt: Callable[[], Awaitable[T]],
+    first_error: WhopError,
+    *,
+    method: str,
+    path: str,
+    can_resend: bool,
+    started: float,
+    hook: Callable[[RetryEvent], None] | None = None,
+) -> T:
+    """Go on after a failed first attempt, with tenacity deciding waits and stops.
+
+    The first attempt runs outside tenacity (the fast path: most calls
+    succeed at once and pay nothing for retries); its error is replayed as
+    tenacity's attempt 1, so attempt numbers, the deadline and the log lines
+    are the same as if tenacity had run it.
+    """
+    pending: list[WhopError] = [first_error]
+
+    async def next_attempt() -> T:
+        if pending:
+            raise pending.pop()
+        return await attempt()
+
+    strategy = _CallRetry(
+        policy, method=method, path=path, can_resend=can_resend, started=started, hook=hook
+    )
+    retrying = tenacity.AsyncRetrying(
+        retry=strategy.retry,
+        wait=strategy.wait,
+        stop=strategy.stop,
+        sleep=policy.sleep,
+        before_sleep=strategy.before_sleep,
+        reraise=True,
+    )
+    return await retrying(next_attempt)

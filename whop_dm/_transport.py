@@ -1,0 +1,323 @@
+"""The HTTP layer: one aiohttp session, auth, timeouts, errors and retries.
+
+It knows nothing of channels or members: it sends a method, a path and a
+JSON body, and gives back parsed JSON or raises a typed error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import ipaddress
+import json
+import logging
+import platform
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientClosedError,
+    RateLimitError,
+    ResponseDecodeError,
+    WhopError,
+    error_from_response,
+)
+from ._gate import RateLimitGate
+from ._retry import RetryEvent, RetryPolicy, run_retries
+from ._timeout import Timeout
+from ._version import __version__
+
+__all__ = ["DEFAULT_BASE_URL", "Transport", "check_header_value", "user_agent"]
+
+logger = logging.getLogger("whop_dm")
+
+DEFAULT_BASE_URL = "https://api.whop.com/api/v1"
+
+# Methods that may be sent twice without asking: the API treats a repeat as
+# the same request. POSTs join them by carrying an Idempotency-Key.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+_MAX_IDEMPOTENCY_KEY = 255
+
+
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPENED = "opened"
+    CLOSED = "closed"
+
+
+def user_agent() -> str:
+    """``whop-dm/<version> python/<x.y> aiohttp/<x.y.z>``."""
+    py = ".".join(platform.python_version_tuple()[:2])
+    return f"whop-dm/{__version__} python/{py} aiohttp/{aiohttp.__version__}"
+
+
+def check_header_value(name: str, value: object) -> str:
+    """Refuse header values that are not strings or would split the header."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError(f"{name} must not contain line breaks or NUL characters")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: object, *, allow_http: bool) -> str:
+    """Validate the API root and return it without a trailing slash."""
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a string, not {type(base_url).__name__}")
+    url = URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+    if url.query_string or url.fragment:
+        raise ValueError("base_url must not carry a query or fragment")
+    if url.user or url.password:
+        raise ValueError("base_url must not carry credentials; pass api_key instead")
+    if url.scheme == "http" and not (allow_http or _is_loopback(url.host)):
+        raise ValueError(
+            f"base_url {base_url!r} is plain http to a non-loopback host: the API key "
+            "would cross the network unencrypted. Use https, or pass allow_http=True "
+            "if you really mean it."
+        )
+    return str(url).rstrip("/")
+
+
+class Transport:
+    """Sends requests for one client. Safe to share between tasks of one loop."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: Timeout,
+        retry: RetryPolicy,
+        max_connections: int,
+        headers: Mapping[str, str],
+        session: aiohttp.ClientSession | None,
+        rate_limit: float | None,
+        on_retry: Callable[[RetryEvent], None] | None,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout = timeout
+        self._client_timeout = aiohttp.ClientTimeout(
+            total=timeout.total, sock_connect=timeout.connect
+        )
+        self._retry = retry
+        self._max_connections = max_connections
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "User-Agent": user_agent(),
+            "Accept": "application/json",
+            **headers,
+        }
+        self._session = session
+        self._owns_session = session is None
+        self._state = _State.UNOPENED
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._gate = RateLimitGate(retry.sleep, rate_limit)
+        self._on_retry = on_retry
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def is_closed(self) -> bool:
+        return self._state is _State.CLOSED
+
+    @property
+    def gate(self) -> RateLimitGate:
+        return self._gate
+
+    def _open(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._state is _State.CLOSED:
+            raise ClientClosedError("Cannot send a request: the client has been closed.")
+        if self._loop is None:
+            self._loop = loop
+            # Our semaphore, not the connector's queue, bounds concurrency so
+            # that time spent waiting for a free connection does not eat into
+            # a request's timeout.
+            self._slots = asyncio.Semaphore(self._max_connections)
+        elif self._loop is not loop:
+            raise RuntimeError(
+                "This client is bound to the event loop it was first used on; "
+                "create one client per event loop (or use whop_dm.Client from threads)."
+            )
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0),
+                timeout=self._client_timeout,
+                # Redirects are never followed: an API call has no business
+                # being redirected, and a redirect must not carry the key away.
+                raise_for_status=False,
+            )
+        self._state = _State.OPENED
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session if this transport made it. Idempotent."""
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one logical call (with retries) and return the parsed JSON answer.
+
+        ``path`` is relative to the base URL, already escaped (``/dm_members``).
+        """
+        session = self._session if self._state is _State.OPENED else None
+        if session is None or self._loop is not asyncio.get_running_loop():
+            session = self._open()
+        headers = dict(self._headers)
+        data: bytes | None = None
+        if json_body is not None:
+            data = json.dumps(json_body, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        if method == "POST":
+            if idempotency_key is None:
+                idempotency_key = str(uuid.uuid4())
+            headers["Idempotency-Key"] = idempotency_key
+        url = self._base_url + path
+        started = time.monotonic()
+        number = 0
+
+        async def attempt() -> Any:
+            nonlocal number
+            number += 1
+            return await self._attempt(method, url, path, headers, data, params, started, number)
+
+        try:
+            return await attempt()
+        except WhopError as exc:
+            first = exc
+        if self._retry.max_attempts == 1 or self._retry.decide(first, 1, can_resend=True) is None:
+            # Not retryable whatever the method: skip building tenacity state.
+            raise first
+        can_resend = method in _IDEMPOTENT or idempotency_key is not None
+        return await run_retries(
+            self._retry,
+            attempt,
+            first,
+            method=method,
+            path=path,
+            can_resend=can_resend,
+            started=started,
+            hook=self._on_retry,
+        )
+
+    def _attempt_timeout(self, started: float) -> aiohttp.ClientTimeout:
+        deadline = self._retry.deadline
+        if deadline is None:
+            return self._client_timeout
+        remaining = deadline - (time.monotonic() - started)
+        if remaining >= self._timeout.total:
+            return self._client_timeout
+        remaining = max(remaining, 0.001)
+        return aiohttp.ClientTimeout(
+            total=remaining, sock_connect=min(self._timeout.connect, remaining)
+        )
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        headers: Mapping[str, str],
+        data: bytes | None,
+        params: Mapping[str, str] | None,
+        started: float,
+        number: int,
+    ) -> Any:
+        await self._gate.wait()
+        slots = self._slots
+        assert slots is not None
+        async with slots:
+            session = self._session
+            if session is None or self._state is not _State.OPENED:
+                raise ClientClosedError("Cannot send a request: the client has been closed.")
+            sent_at = time.monotonic()
+            try:
+                async with session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    params=params,
+                    timeout=self._attempt_timeout(started),
+                    allow_redirects=False,
+                ) as response:
+                    raw = await response.read()
+                    status = response.status
+                    response_headers = response.headers
+            except asyncio.TimeoutError as exc:
+                raise APITimeoutError(f"{method} {path} got no answer within the timeout") from exc
+            except aiohttp.ClientConnectorError as exc:
+                raise APIConnectionError(
+                    f"{method} {path}: could not connect: {exc.os_error}", request_not_sent=True
+                ) from exc
+            except aiohttp.ClientError as exc:
+                raise APIConnectionError(
+                    f"{method} {path}: connection failed: {type(exc).__name__}: {exc}"
+                ) from exc
+            except RuntimeError as exc:
+                if session.closed or self.is_closed:
+                    raise ClientClosedError(
+                        "Cannot send a request: the client has been closed."
+                    ) from exc
+                raise
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d in %.1f ms (attempt %d)",
+                method,
+                path,
+                status,
+                (time.monotonic() - sent_at) * 1000.0,
+                number,
+            )
+        if 200 <= status < 300:
+            try:
+                return json.loads(raw)
+            except ValueError as exc:
+                text = raw.decode("utf-8", errors="replace").replace(self._api_key, "***")
+                raise ResponseDecodeError(
+                    f"{method} {path} answered {status} with a body that is not JSON",
+                    status_code=status,
+                    body=text,
+                ) from exc
+        error = error_from_response(status, response_headers, raw, redact=self._api_key)
+        if isinstance(error, RateLimitError):
+            wait = error.retry_after
+            if wait is None:
+                wait = self._retry.backoff(1)
+            if wait <= self._retry.max_retry_after:
+                self._gate.pause(wait)
+        raise error
