@@ -58,6 +58,9 @@ class Context:
     server_stats: bool
     channel_ids: list[str] = field(default_factory=list)
     measured: dict[str, Any] = field(default_factory=dict)
+    # Called just inside the clock (the profiling mode hangs a profiler here).
+    on_clock_start: Callable[[], None] | None = None
+    on_clock_stop: Callable[[], None] | None = None
 
     # -- the workload ---------------------------------------------------------------
 
@@ -93,9 +96,13 @@ class Context:
     @contextlib.contextmanager
     def clock(self) -> Iterator[None]:
         before = self._server_stats()
+        if self.on_clock_start is not None:
+            self.on_clock_start()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         yield
         wall1, cpu1 = time.perf_counter(), time.process_time()
+        if self.on_clock_stop is not None:
+            self.on_clock_stop()
         after = self._server_stats()
         self.measured.update(wall_s=wall1 - wall0, cpu_s=cpu1 - cpu0)
         if before and after:
