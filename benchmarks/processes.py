@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -94,25 +93,18 @@ def stub_server() -> Iterator[Server]:
         yield Server(base_url=base_url, api_key="bench_key", pid=pid, fake=False)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
-def fake_server() -> Iterator[Server]:
-    """whop_dm's own fake server (``python -m whop_dm.testing``) in its own process."""
-    args = ["-m", "whop_dm.testing", "--port", str(_free_port())]
+def fake_server(users: int) -> Iterator[Server]:
+    """whop_dm's own ``FakeWhop`` in its own process, with ``users`` users seeded."""
+    args = ["-m", "benchmarks.fake_server", "--users", str(users), "--watch-stdin"]
     with _server_process(args, ("base_url", "api_key")) as (pid, found):
         yield Server(base_url=found["base_url"], api_key=found["api_key"], pid=pid, fake=True)
 
 
 def fake_server_available() -> str | None:
-    """None if ``python -m whop_dm.testing`` can run here, else why not."""
+    """None if ``whop_dm.testing.FakeWhop`` can be imported here, else why not."""
     probe = subprocess.run(
-        [sys.executable, "-c", "import whop_dm.testing.__main__"],
+        [sys.executable, "-c", "from whop_dm.testing import FakeWhop"],
         capture_output=True,
         text=True,
         env=child_env(),
@@ -122,7 +114,7 @@ def fake_server_available() -> str | None:
     )
     if probe.returncode:
         last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"python -m whop_dm.testing is not runnable yet ({last})"
+        return f"whop_dm.testing.FakeWhop is not importable yet ({last})"
     return None
 
 

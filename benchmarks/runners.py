@@ -64,8 +64,14 @@ class Context:
 
     # -- the workload ---------------------------------------------------------------
 
+    @property
+    def user_prefix(self) -> str:
+        # The fake knows only the users its launcher seeded (benchmarks.fake_server);
+        # the stub takes any id, so each run gets its own.
+        return "user_bench_" if self.fake else f"user_{self.tag}_"
+
     def user_id(self, i: int) -> str:
-        return f"user_{self.tag}_{i:08d}"
+        return f"{self.user_prefix}{i:08d}"
 
     def channel_id(self, i: int) -> str:
         k = i // self.per_channel
@@ -84,10 +90,12 @@ class Context:
             return
         count = (self.n + self.warmup) // self.per_channel + 1
         for k in range(count):
+            # The same participants would get the same channel back; a company id of
+            # its own makes each channel new. The key's owner is the channel's admin.
             answer = _post_json(
                 self.base_url + "/dm_channels",
                 self.api_key,
-                {"with_user_ids": [f"user_{self.tag}_owner_{k:06d}"]},
+                {"with_user_ids": [self.user_id(0)], "company_id": f"biz_{self.tag}_{k:06d}"},
             )
             self.channel_ids.append(str(answer["id"]))
 
@@ -124,7 +132,7 @@ class Context:
     def check(self, answers: Iterable[tuple[str, str]]) -> None:
         """Every timed pair answered exactly once, with its ids echoed."""
         seen = bytearray(self.n)
-        prefix = f"user_{self.tag}_"
+        prefix = self.user_prefix
         count = 0
         for channel_id, user_id in answers:
             if not user_id.startswith(prefix):

@@ -178,16 +178,23 @@ class _HttpProtocol(asyncio.Protocol):
             self._transport = None
 
 
-async def serve(port: int, max_seconds: float, watch_stdin: bool = False) -> None:
-    """Listen on 127.0.0.1:``port`` until stopped; print ``port=N`` once listening."""
+def stop_event(watch_stdin: bool) -> asyncio.Event:
+    """An event set by SIGTERM, SIGINT or (``watch_stdin``) EOF on the stdin pipe."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_HttpProtocol, "127.0.0.1", port, backlog=1024)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     if watch_stdin:
         # The parent closing our stdin pipe (or dying) also ends the server.
         loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
+    return stop
+
+
+async def serve(port: int, max_seconds: float, watch_stdin: bool = False) -> None:
+    """Listen on 127.0.0.1:``port`` until stopped; print ``port=N`` once listening."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(_HttpProtocol, "127.0.0.1", port, backlog=1024)
+    stop = stop_event(watch_stdin)
     bound = server.sockets[0].getsockname()[1]
     print(f"port={bound}", flush=True)
     async with server:

@@ -176,7 +176,7 @@ def run(plan: Plan, log: Log) -> dict[str, Any]:
             log(f"[fake] skipped: {why_not}")
             record["fake_unavailable"] = why_not
         else:
-            with fake_server() as server:
+            with fake_server(plan.bulk_n + plan.warmup) as server:
                 record["groups"]["fake"] = run_group(
                     GROUPS["fake"], server, plan, plan.fake_reps, log
                 )
