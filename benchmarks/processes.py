@@ -148,6 +148,8 @@ def run_runner(
         tag,
         "--per-channel",
         str(per_channel),
+        "--server-pid",
+        str(server.pid),
     ]
     if server.fake:
         cmd.append("--fake")

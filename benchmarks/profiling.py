@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
             tag="p",
             per_channel=40,
             fake=False,
-            server_stats=True,
+            server_pid=server.pid,
             on_clock_start=start,
             on_clock_stop=stop,
         )

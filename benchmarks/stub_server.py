@@ -8,9 +8,7 @@ pipelining), so the clients go through their whole HTTP stack.
 Routes (anything else is a 404 in Whop's error envelope):
 
 - ``POST /api/v1/dm_members``  -> a DmMember echoing ``channel_id`` and ``user_id``;
-- ``POST /api/v1/dm_channels`` -> a DmChannel;
-- ``GET /__stats``             -> ``{"requests": n, "cpu": seconds}`` of this process,
-  so a runner can report the server's CPU per call for its timed window only.
+- ``POST /api/v1/dm_channels`` -> a DmChannel.
 
 Requests without a bearer token get a 401, bodies that are not a JSON object a 400.
 Run it as ``python -m benchmarks.stub_server [--port 0]``: it prints ``port=N`` once
@@ -22,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import signal
 import sys
@@ -41,8 +40,8 @@ _REASONS = {
 _CREATED_AT = str(int(time.time() * 1000))
 
 
-class _Stats:
-    requests = 0
+# Ids of created records: unique within one server process.
+_next_id = itertools.count(1)
 
 
 def _error(status: int, type_: str, message: str, code: str | None = None) -> tuple[int, bytes]:
@@ -56,7 +55,7 @@ def _dm_member(payload: dict[str, object]) -> tuple[int, bytes]:
     if not isinstance(channel_id, str) or not isinstance(user_id, str):
         return _error(400, "invalid_request_error", "channel_id and user_id are required.")
     member = {
-        "id": f"dmm_{_Stats.requests:012d}",
+        "id": f"dmm_{next(_next_id):012d}",
         "user_id": user_id,
         "channel_id": channel_id,
         "status": "accepted",
@@ -69,7 +68,7 @@ def _dm_member(payload: dict[str, object]) -> tuple[int, bytes]:
 def _dm_channel(payload: dict[str, object]) -> tuple[int, bytes]:
     name = payload.get("custom_name")
     channel = {
-        "id": f"feed_{_Stats.requests:012d}",
+        "id": f"feed_{next(_next_id):012d}",
         "created_at": _CREATED_AT,
         "name": name if isinstance(name, str) else None,
         "last_message_at": None,
@@ -82,9 +81,6 @@ _ROUTES = {b"dm_members": _dm_member, b"dm_channels": _dm_channel}
 
 def _route(method: bytes, target: bytes, authorized: bool, body: bytes) -> tuple[int, bytes]:
     path = target.split(b"?", 1)[0]
-    if method == b"GET" and path == b"/__stats":
-        return 200, json.dumps({"requests": _Stats.requests, "cpu": time.process_time()}).encode()
-    _Stats.requests += 1
     handler = _ROUTES.get(path[len(_PREFIX) :]) if path.startswith(_PREFIX) else None
     if handler is None or method != b"POST":
         return _error(404, "not_found", "Resource not found")
