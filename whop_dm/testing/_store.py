@@ -209,6 +209,8 @@ class Store:
         # (member user ids, company id) -> ids of channels with exactly those members,
         # oldest first: how "create" finds the existing channel without a scan.
         self._by_members: dict[tuple[frozenset[str], str | None], list[str]] = {}
+        self._key_of: dict[str, tuple[frozenset[str], str | None]] = {}
+        self._stale: set[str] = set()
 
     # -- set-up, called by the test ------------------------------------------------
 
@@ -256,18 +258,31 @@ class Store:
             raise ApiError.not_found(param, "DM channel")
         return channel
 
-    def _index_remove(self, channel: Channel) -> None:
-        ids = self._by_members.get(channel.key())
-        if ids is not None:
-            ids.remove(channel.id)
-            if not ids:
-                del self._by_members[channel.key()]
-
     def _index_add(self, channel: Channel) -> None:
-        ids = self._by_members.setdefault(channel.key(), [])
+        key = channel.key()
+        self._key_of[channel.id] = key
+        ids = self._by_members.setdefault(key, [])
         ids.append(channel.id)
         if len(ids) > 1:
             ids.sort(key=lambda cid: self.channels[cid].seq)
+
+    def _index_drop(self, channel_id: str) -> None:
+        key = self._key_of.pop(channel_id, None)
+        if key is not None:
+            ids = self._by_members[key]
+            ids.remove(channel_id)
+            if not ids:
+                del self._by_members[key]
+
+    def _find_existing(self, key: tuple[frozenset[str], str | None]) -> Channel | None:
+        # Member changes only mark a channel stale; its key is worked out again
+        # here, once, so a bulk add of members stays O(1) per member.
+        for channel_id in self._stale:
+            self._index_drop(channel_id)
+            self._index_add(self.channels[channel_id])
+        self._stale.clear()
+        ids = self._by_members.get(key)
+        return self.channels[ids[0]] if ids else None
 
     def _join(self, channel: Channel, user_id: str, *, is_admin: bool) -> Membership:
         member = Membership(
@@ -313,9 +328,9 @@ class Store:
                 raise ApiError(404, f"User not found: {ref!r}.", param="with_user_ids")
             if user.id not in member_ids:
                 member_ids.append(user.id)
-        existing = self._by_members.get((frozenset(member_ids), company_id))
-        if existing:
-            return channel_json(self.channels[existing[0]])
+        existing = self._find_existing((frozenset(member_ids), company_id))
+        if existing is not None:
+            return channel_json(existing)
         if self._full(len(member_ids)):
             raise self._channel_full("with_user_ids")
         channel = Channel(
@@ -355,7 +370,8 @@ class Store:
         channel = self._visible_channel(caller, channel_id, "id")
         if not channel.members[caller.id].is_admin:
             raise ApiError.forbidden("Only an admin of the DM channel may delete it.")
-        self._index_remove(channel)
+        self._index_drop(channel.id)
+        self._stale.discard(channel.id)
         del self.channels[channel.id]
         for member in channel.members.values():
             del self.memberships[member.id]
@@ -378,9 +394,8 @@ class Store:
             return member_json(existing)
         if self._full(len(channel.members) + 1):
             raise self._channel_full("channel_id")
-        self._index_remove(channel)
         member = self._join(channel, user_id, is_admin=False)
-        self._index_add(channel)
+        self._stale.add(channel.id)
         return member_json(member)
 
     def list_members(self, caller: User, query: Mapping[str, str]) -> Any:
@@ -427,10 +442,9 @@ class Store:
         channel, member = self._visible_member(caller, member_id)
         if not self._may_manage(caller, channel, member):
             raise ApiError.forbidden("Only the member or an admin of the channel may remove it.")
-        self._index_remove(channel)
         del channel.members[member.user_id]
         del self.memberships[member.id]
-        self._index_add(channel)
+        self._stale.add(channel.id)
         return True
 
     # -- messages -------------------------------------------------------------------
