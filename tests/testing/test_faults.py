@@ -183,3 +183,13 @@ def test_bad_fault_arguments_are_refused() -> None:
         fake.fail_next(1, status=200)
     with pytest.raises(ValueError, match="rate"):
         fake.chaos(1.5)
+
+
+async def test_malformed_after_handling_keeps_the_state_change(alice: Api, fake: FakeWhop) -> None:
+    fake.malformed_next(1, path="/dm_channels", after=True)
+    async with alice.session.post(
+        fake.base_url + "/dm_channels", json=BODY, headers={"Authorization": "Bearer key_alice"}
+    ) as response:
+        assert response.status == 200
+        assert not (await response.text()).endswith("}")
+    assert len(fake.channels) == 1

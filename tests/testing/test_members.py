@@ -201,3 +201,17 @@ async def test_membership_changes_decide_which_channel_is_existing(alice: Api) -
     await add(alice, channel["id"], "user_carol")
     assert (await alice.channel("user_bob", "user_carol"))["id"] == channel["id"]
     assert (await alice.channel("user_bob"))["id"] != channel["id"]
+
+
+async def test_a_member_leaving_changes_which_channel_is_existing(
+    alice: Api, bob: Api, fake: FakeWhop
+) -> None:
+    channel = await alice.channel("user_bob", "user_carol")
+    bobs = fake.members_of(channel["id"])[1]
+    await bob.delete(f"/dm_members/{bobs.id}")
+    assert (await alice.channel("user_carol"))["id"] == channel["id"]
+    assert (await alice.channel("user_bob", "user_carol"))["id"] != channel["id"]
+
+
+def test_members_of_an_unknown_channel_is_empty() -> None:
+    assert FakeWhop().members_of("feed_unknown") == []
