@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, Iterable
+
 from ._arguments import check_id, check_idempotency_key
+from ._bulk import BulkAddResult, Pairs, ProgressCallback, run_bulk
 from ._converter import decode
 from ._models import DmMember
 from ._transport import Transport
@@ -60,3 +63,29 @@ class AsyncDmMembers:
             idempotency_key=check_idempotency_key(idempotency_key),
         )
         return decode(data, DmMember, "POST /dm_members")
+
+    async def bulk_create(
+        self,
+        pairs: Pairs,
+        *,
+        concurrency: int = 16,
+        on_progress: ProgressCallback | None = None,
+    ) -> BulkAddResult:
+        """Add many ``(channel_id, user_id)`` pairs, across any number of channels.
+
+        See the bulk adds guide: every pair ends in exactly one of
+        ``added``, ``failed`` or ``skipped``.
+        """
+        return await run_bulk(self.create, pairs, concurrency=concurrency, on_progress=on_progress)
+
+    async def add_many(
+        self,
+        channel_id: str,
+        user_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int = 16,
+        on_progress: ProgressCallback | None = None,
+    ) -> BulkAddResult:
+        """Add many users to one channel; :meth:`bulk_create` for a single channel."""
+        channel = check_id("channel_id", channel_id)
+        raise NotImplementedError(channel, user_ids, concurrency, on_progress)
