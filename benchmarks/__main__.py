@@ -14,6 +14,7 @@ measured) into exit status 1.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def _run(argv: list[str]) -> int:
             parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
         changes["sections"] = sections
     if changes:
-        plan = Plan(**{**plan.__dict__, **changes})  # type: ignore[arg-type]
+        plan = dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
 
     from .suite import run
 
