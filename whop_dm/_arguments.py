@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
 __all__ = ["check_id", "check_id_list", "check_idempotency_key", "check_optional_text", "path_id"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def check_id(name: str, value: object) -> str:
@@ -14,7 +18,7 @@ def check_id(name: str, value: object) -> str:
         raise TypeError(f"{name} must be a string, not {type(value).__name__}")
     if not value.strip():
         raise ValueError(f"{name} must not be empty or blank")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         raise ValueError(f"{name} must not contain control characters (line breaks, tabs, NUL)")
     return value
 
@@ -50,7 +54,7 @@ def check_idempotency_key(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"idempotency_key must be a string, not {type(value).__name__}")
-    if not value or len(value) > 255 or not all(33 <= ord(ch) <= 126 for ch in value):
+    if not _TOKEN.fullmatch(value):
         raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters, no spaces")
     return value
 

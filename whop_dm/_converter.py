@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, TypeVar
-
-import cattrs
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._enums import OpenStrEnum
 from ._errors import ResponseDecodeError
 
-__all__ = ["converter", "decode", "parse_timestamp"]
+__all__ = ["converter", "decode", "get_converter", "parse_timestamp"]
+
+if TYPE_CHECKING:
+    import cattrs
 
 T = TypeVar("T")
 
@@ -72,6 +73,8 @@ def _format_datetime(value: datetime) -> str:
 
 
 def _make_converter() -> cattrs.Converter:
+    import cattrs
+
     conv = cattrs.Converter(forbid_extra_keys=False)
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(bool, _strict_bool)
@@ -83,7 +86,27 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
-converter: cattrs.Converter = _make_converter()
+_converter: cattrs.Converter | None = None
+
+
+def get_converter() -> cattrs.Converter:
+    """The converter, built on first use: importing cattrs costs ~30 ms that a
+    program which never decodes an answer (or not yet) should not pay."""
+    global _converter
+    if _converter is None:
+        _converter = _make_converter()
+    return _converter
+
+
+def __getattr__(name: str) -> Any:
+    # ``from whop_dm._converter import converter`` still works, lazily.
+    if name == "converter":
+        return get_converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    converter: cattrs.Converter
 
 
 def decode(data: Any, cls: type[T], what: str) -> T:
@@ -92,7 +115,7 @@ def decode(data: Any, cls: type[T], what: str) -> T:
     ``what`` names the call for the message (``"POST /dm_members"``).
     """
     try:
-        return converter.structure(data, cls)
+        return (_converter or get_converter()).structure(data, cls)
     except Exception as exc:  # cattrs raises many kinds; all mean "not the promised shape"
         summary = _summarize(exc)
         raise ResponseDecodeError(

@@ -39,6 +39,11 @@ class RateLimitGate:
             self._limiter = AsyncLimiter(max_rate=rate, time_period=1.0)
 
     @property
+    def may_block(self) -> bool:
+        """False when :meth:`wait` would return at once (no cap, no pause ever set)."""
+        return self._limiter is not None or self._reopens_at > 0.0
+
+    @property
     def paused_for(self) -> float:
         """Seconds until requests may go again (0.0 when open)."""
         return max(0.0, self._reopens_at - time.monotonic())

@@ -10,12 +10,14 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import tenacity
 
 from ._errors import APIConnectionError, APIError, WhopError
+
+if TYPE_CHECKING:
+    import tenacity
 
 __all__ = ["RetryEvent", "RetryPolicy", "run_retries"]
 
@@ -238,6 +240,10 @@ async def run_retries(
     tenacity's attempt 1, so attempt numbers, the deadline and the log lines
     are the same as if tenacity had run it.
     """
+    # Imported here, on the first retry of the process: it costs ~15 ms of
+    # import time that a program whose calls all succeed should not pay.
+    import tenacity
+
     pending: list[WhopError] = [first_error]
 
     async def next_attempt() -> T:

@@ -43,7 +43,8 @@ DEFAULT_BASE_URL = "https://api.whop.com/api/v1"
 # Methods that may be sent twice without asking: the API treats a repeat as
 # the same request. POSTs join them by carrying an Idempotency-Key.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
-_MAX_IDEMPOTENCY_KEY = 255
+# Built once: json.dumps with arguments makes a new encoder on every call.
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class _State(enum.Enum):
@@ -200,7 +201,7 @@ class Transport:
         headers = dict(self._headers)
         data: bytes | None = None
         if json_body is not None:
-            data = json.dumps(json_body, separators=(",", ":")).encode()
+            data = _encode_json(json_body).encode()
             headers["Content-Type"] = "application/json"
         if method == "POST":
             if idempotency_key is None:
@@ -208,20 +209,21 @@ class Transport:
             headers["Idempotency-Key"] = idempotency_key
         url = self._base_url + path
         started = time.monotonic()
-        number = 0
+        try:
+            # The fast path: most calls succeed at once and build no retry state.
+            return await self._attempt(method, url, path, headers, data, params, started, 1)
+        except WhopError as exc:
+            first = exc
+        if self._retry.max_attempts == 1 or self._retry.decide(first, 1, can_resend=True) is None:
+            # Not retryable whatever the method: skip building tenacity state.
+            raise first
+        number = 1
 
         async def attempt() -> Any:
             nonlocal number
             number += 1
             return await self._attempt(method, url, path, headers, data, params, started, number)
 
-        try:
-            return await attempt()
-        except WhopError as exc:
-            first = exc
-        if self._retry.max_attempts == 1 or self._retry.decide(first, 1, can_resend=True) is None:
-            # Not retryable whatever the method: skip building tenacity state.
-            raise first
         can_resend = method in _IDEMPOTENT or idempotency_key is not None
         return await run_retries(
             self._retry,
@@ -241,6 +243,7 @@ class Transport:
         remaining = deadline - (time.monotonic() - started)
         if remaining >= self._timeout.total:
             return self._client_timeout
+        # Near the end of the call's deadline: this attempt gets only what is left.
         remaining = max(remaining, 0.001)
         return aiohttp.ClientTimeout(
             total=remaining, sock_connect=min(self._timeout.connect, remaining)
@@ -257,7 +260,9 @@ class Transport:
         started: float,
         number: int,
     ) -> Any:
-        await self._gate.wait()
+        gate = self._gate
+        if gate.may_block:
+            await gate.wait()
         slots = self._slots
         assert slots is not None
         async with slots:
