@@ -26,7 +26,17 @@ from ._errors import (
     VerificationRequiredError,
     WhopError,
 )
+from ._message_models import (
+    Message,
+    MessagePoll,
+    MessageUser,
+    PollOption,
+    PollVote,
+    ReactionCount,
+)
+from ._messages import AsyncMessages
 from ._models import DmChannel, DmMember
+from ._pagination import AsyncPager, Page, PageInfo
 from ._retry import RetryEvent, RetryPolicy
 from ._timeout import Timeout
 from ._version import __version__
@@ -38,6 +48,8 @@ __all__ = [
     "AsyncClient",
     "AsyncDmChannels",
     "AsyncDmMembers",
+    "AsyncMessages",
+    "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -46,12 +58,20 @@ __all__ = [
     "DmMember",
     "InternalServerError",
     "MemberStatus",
+    "Message",
+    "MessagePoll",
     "MessageType",
+    "MessageUser",
     "MissingAPIKeyError",
     "NotFoundError",
     "NotificationPreference",
+    "Page",
+    "PageInfo",
     "PermissionDeniedError",
+    "PollOption",
+    "PollVote",
     "RateLimitError",
+    "ReactionCount",
     "ResponseDecodeError",
     "RetryEvent",
     "RetryPolicy",

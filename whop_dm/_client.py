@@ -11,6 +11,7 @@ import aiohttp
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
 from ._errors import MissingAPIKeyError
+from ._messages import AsyncMessages
 from ._retry import RetryEvent, RetryPolicy
 from ._timeout import DEFAULT_TIMEOUT, TimeoutTypes, coerce_timeout
 from ._transport import DEFAULT_BASE_URL, Transport, check_base_url, check_header_value
@@ -85,9 +86,11 @@ class AsyncClient:
     """
 
     dm_channels: AsyncDmChannels
-    """DM channels: create them."""
+    """DM channels: create, list, retrieve, rename and delete them."""
     dm_members: AsyncDmMembers
-    """Members of DM channels: add them, one or in bulk."""
+    """Members of DM channels: add them, one or in bulk; list, update and remove them."""
+    messages: AsyncMessages
+    """Messages in DM channels: send, list, edit, pin and delete them."""
 
     def __init__(
         self,
@@ -137,6 +140,7 @@ class AsyncClient:
         )
         self.dm_channels = AsyncDmChannels(self._transport)
         self.dm_members = AsyncDmMembers(self._transport)
+        self.messages = AsyncMessages(self._transport)
 
     @property
     def base_url(self) -> str:

@@ -8,13 +8,18 @@ from typing import Any
 from ._arguments import check_id, check_id_list, check_idempotency_key, check_optional_text
 from ._converter import decode
 from ._models import DmChannel
+from ._pagination import AsyncPager, check_page_size, cursor_pager
+from ._paths import item_path
 from ._transport import Transport
 
 __all__ = ["AsyncDmChannels"]
 
 
 class AsyncDmChannels:
-    """DM channels: ``await client.dm_channels.create(with_user_ids=[...])``."""
+    """DM channels: create, list, retrieve, rename and delete them.
+
+    ``await client.dm_channels.create(with_user_ids=[...])``.
+    """
 
     __slots__ = ("_transport",)
 
@@ -65,3 +70,89 @@ class AsyncDmChannels:
             idempotency_key=check_idempotency_key(idempotency_key),
         )
         return decode(data, DmChannel, "POST /dm_channels")
+
+    def list(
+        self,
+        *,
+        company_id: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncPager[DmChannel]:
+        """The caller's DM channels, fetched page by page as you iterate.
+
+        Not a coroutine: it checks the arguments at once and returns an
+        :class:`AsyncPager`; the first request is sent when you iterate
+        (``async for``) or call ``first_page()``. Breaking out of the loop
+        stops fetching.
+
+        Args:
+            company_id: only channels scoped to this company (``biz_...``).
+            page_size: records per request (``first``), 1 to 100; the API's
+                default (25) when None.
+
+        Raises:
+            ValueError, TypeError: bad arguments, at call time; nothing was sent.
+
+        Example:
+            >>> async for channel in client.dm_channels.list(page_size=50):  # doctest: +SKIP
+            ...     print(channel.id, channel.name)
+        """
+        params: dict[str, str] = {}
+        if company_id is not None:
+            params["company_id"] = check_id("company_id", company_id)
+        first = check_page_size(page_size)
+        if first is not None:
+            params["first"] = str(first)
+        return cursor_pager(self._transport, "/dm_channels", params, DmChannel)
+
+    async def retrieve(self, id: str) -> DmChannel:
+        """Fetch one DM channel by id.
+
+        Raises:
+            ValueError, TypeError: an empty or non-string id; nothing was sent.
+            NotFoundError: unknown id, or a channel the caller is not a member
+                of (the API does not tell the two apart).
+
+        Example:
+            >>> channel = await client.dm_channels.retrieve("feed_123")  # doctest: +SKIP
+        """
+        path = item_path("dm_channels", "id", id)
+        data = await self._transport.request("GET", path)
+        return decode(data, DmChannel, "GET /dm_channels/{id}")
+
+    async def update(self, id: str, *, custom_name: str | None) -> DmChannel:
+        """Rename a DM channel; ``custom_name=None`` removes its custom name.
+
+        Needs the ``dms:channel:manage`` scope; any member may rename.
+
+        Raises:
+            ValueError, TypeError: bad arguments; nothing was sent.
+            NotFoundError: unknown id, or not a member of the channel.
+
+        Example:
+            >>> channel = await client.dm_channels.update(  # doctest: +SKIP
+            ...     "feed_123", custom_name="Launch team"
+            ... )
+        """
+        path = item_path("dm_channels", "id", id)
+        body = {"custom_name": check_optional_text("custom_name", custom_name)}
+        data = await self._transport.request("PATCH", path, json_body=body)
+        return decode(data, DmChannel, "PATCH /dm_channels/{id}")
+
+    async def delete(self, id: str) -> bool:
+        """Delete a DM channel, with its memberships and messages; True when confirmed.
+
+        Needs the ``dms:channel:manage`` scope; only the channel's admin may
+        delete it.
+
+        Raises:
+            ValueError, TypeError: an empty or non-string id; nothing was sent.
+            NotFoundError: unknown id (or already deleted), or not a member.
+            PermissionDeniedError: a member who is not the admin.
+
+        Example:
+            >>> await client.dm_channels.delete("feed_123")  # doctest: +SKIP
+            True
+        """
+        path = item_path("dm_channels", "id", id)
+        data = await self._transport.request("DELETE", path)
+        return decode(data, bool, "DELETE /dm_channels/{id}")

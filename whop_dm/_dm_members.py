@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
+from typing import TypeVar
 
 from ._arguments import check_id, check_idempotency_key
 from ._bulk import BulkAddResult, Pairs, ProgressCallback, run_bulk
 from ._converter import decode
+from ._enums import MemberStatus, NotificationPreference, OpenStrEnum
 from ._models import DmMember
+from ._pagination import AsyncPager, check_page_size, cursor_pager
+from ._paths import item_path
 from ._transport import Transport
 
 __all__ = ["AsyncDmMembers"]
+
+
+E = TypeVar("E", bound=OpenStrEnum)
+
+
+def _check_choice(name: str, value: object, enum: type[E]) -> str:
+    """A known value of ``enum``, given as its member or its string; sent as the string."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a {enum.__name__} or a string, not {type(value).__name__}")
+    member = enum(value)
+    if not member.is_known:
+        allowed = ", ".join(repr(m.value) for m in enum)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return str(member.value)
 
 
 class AsyncDmMembers:
@@ -89,3 +107,113 @@ class AsyncDmMembers:
         """Add many users to one channel; :meth:`bulk_create` for a single channel."""
         channel = check_id("channel_id", channel_id)
         raise NotImplementedError(channel, user_ids, concurrency, on_progress)
+
+    def list(
+        self,
+        *,
+        channel_id: str,
+        page_size: int | None = None,
+    ) -> AsyncPager[DmMember]:
+        """The memberships of a channel, fetched page by page as you iterate.
+
+        Not a coroutine: it checks the arguments at once and returns an
+        :class:`AsyncPager`; the first request is sent when you iterate.
+        Members come in join order. List answers may leave out
+        ``notification_preference`` (it is then None).
+
+        Args:
+            channel_id: the channel (``feed_...``); the caller must be a member.
+            page_size: records per request (``first``), 1 to 100; the API's
+                default (25) when None.
+
+        Raises:
+            ValueError, TypeError: bad arguments, at call time; nothing was sent.
+            NotFoundError: while iterating, for an unknown channel or one the
+                caller is not a member of.
+
+        Example:
+            >>> async for member in client.dm_members.list(channel_id="feed_123"):  # doctest: +SKIP
+            ...     print(member.user_id, member.status)
+        """
+        params = {"channel_id": check_id("channel_id", channel_id)}
+        first = check_page_size(page_size)
+        if first is not None:
+            params["first"] = str(first)
+        return cursor_pager(self._transport, "/dm_members", params, DmMember)
+
+    async def retrieve(self, id: str) -> DmMember:
+        """Fetch one membership by id.
+
+        Raises:
+            ValueError, TypeError: an empty or non-string id; nothing was sent.
+            NotFoundError: unknown id, or a membership of a channel the caller
+                is not a member of.
+
+        Example:
+            >>> member = await client.dm_members.retrieve("dmm_123")  # doctest: +SKIP
+        """
+        path = item_path("dm_members", "id", id)
+        data = await self._transport.request("GET", path)
+        return decode(data, DmMember, "GET /dm_members/{id}")
+
+    async def update(
+        self,
+        id: str,
+        *,
+        status: MemberStatus | str | None = None,
+        notification_preference: NotificationPreference | str | None = None,
+    ) -> DmMember:
+        """Change a membership's status or notification preference (at least one).
+
+        A member may update its own membership; a channel admin anyone's.
+        Needs the ``dms:channel:manage`` scope.
+
+        Args:
+            id: the membership (``dmm_...``).
+            status: a :class:`MemberStatus` or its value (``"accepted"``,
+                ``"hidden"``, ``"archived"``...).
+            notification_preference: a :class:`NotificationPreference` or its
+                value (``"all"``, ``"mentions"``, ``"none"``).
+
+        Raises:
+            ValueError, TypeError: an unknown value, neither given, or a bad
+                id; nothing was sent.
+            NotFoundError: unknown id, or not visible to the caller.
+            PermissionDeniedError: neither the member nor an admin.
+
+        Example:
+            >>> member = await client.dm_members.update(  # doctest: +SKIP
+            ...     "dmm_123", notification_preference=NotificationPreference.MENTIONS
+            ... )
+        """
+        path = item_path("dm_members", "id", id)
+        body: dict[str, str] = {}
+        if status is not None:
+            body["status"] = _check_choice("status", status, MemberStatus)
+        if notification_preference is not None:
+            body["notification_preference"] = _check_choice(
+                "notification_preference", notification_preference, NotificationPreference
+            )
+        if not body:
+            raise ValueError("update needs status or notification_preference (or both)")
+        data = await self._transport.request("PATCH", path, json_body=body)
+        return decode(data, DmMember, "PATCH /dm_members/{id}")
+
+    async def delete(self, id: str) -> bool:
+        """Remove a membership (leave a channel, or remove someone); True when confirmed.
+
+        A member may remove itself; a channel admin anyone. Needs the
+        ``dms:channel:manage`` scope.
+
+        Raises:
+            ValueError, TypeError: an empty or non-string id; nothing was sent.
+            NotFoundError: unknown id (or already removed), or not visible.
+            PermissionDeniedError: neither the member nor an admin.
+
+        Example:
+            >>> await client.dm_members.delete("dmm_123")  # doctest: +SKIP
+            True
+        """
+        path = item_path("dm_members", "id", id)
+        data = await self._transport.request("DELETE", path)
+        return decode(data, bool, "DELETE /dm_members/{id}")

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 from ._converter import decode
 from ._errors import ResponseDecodeError
 
-__all__ = ["AsyncPager", "Page", "PageFetcher", "PageInfo", "decode_page"]
+if TYPE_CHECKING:
+    from ._transport import Transport
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "AsyncPager",
+    "Page",
+    "PageFetcher",
+    "PageInfo",
+    "check_page_size",
+    "cursor_pager",
+    "decode_page",
+]
 
 T = TypeVar("T")
+
+# Whop's lists are GraphQL connections underneath: ``first`` is 1 to 100.
+MAX_PAGE_SIZE = 100
 
 
 @attrs.frozen
@@ -37,7 +52,7 @@ class Page(Generic[T]):
     """One page of a list answer.
 
     Attributes:
-        data: the records on this page.
+        data: the records on this page, in the order the API gave them.
         page_info: its cursors.
     """
 
@@ -59,17 +74,36 @@ def decode_page(data: Any, item: type[T], what: str) -> Page[T]:
     return decode(data, Page[item], what)  # type: ignore[valid-type]
 
 
+def check_page_size(value: object) -> int | None:
+    """None, or an int from 1 to 100 (sent as ``first``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"page_size must be an int, not {type(value).__name__}")
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {value}")
+    return value
+
+
 class AsyncPager(Generic[T]):
     """The records of a list, fetched a page at a time as you iterate.
 
     ``async for record in pager`` asks for the next page (``after=<end_cursor>``)
     only when the current one is used up, and stops after the last; breaking
     out of the loop stops fetching. For paging by hand, :meth:`first_page`
-    gives the first :class:`Page` with its ``page_info``, and :meth:`pages`
-    walks whole pages.
+    gives the first :class:`Page` with its ``page_info``, :meth:`fetch_page`
+    the page after a cursor, and :meth:`pages` walks whole pages.
 
-    A pager holds no connection; each iteration starts again from the first
-    page.
+    A pager holds no connection and no state between iterations: each
+    ``async for`` starts again from the first page, so one pager may be
+    iterated again (or by several tasks at once).
+
+    Example:
+        >>> async for channel in client.dm_channels.list(page_size=50):  # doctest: +SKIP
+        ...     print(channel.id, channel.name)
+        >>> page = await client.dm_channels.list().first_page()  # doctest: +SKIP
+        >>> page.page_info.has_next_page  # doctest: +SKIP
+        True
     """
 
     __slots__ = ("_fetch", "_what")
@@ -87,20 +121,23 @@ class AsyncPager(Generic[T]):
         return await self._fetch(after)
 
     async def pages(self) -> AsyncIterator[Page[T]]:
-        """Every page in order, fetched lazily."""
+        """Every page in order, fetched lazily (an empty list gives one empty page)."""
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             page = await self._fetch(cursor)
             yield page
             following = page.next_cursor
             if following is None:
                 return
-            if following == cursor:
-                # A server that hands back the cursor it was given would
-                # keep us asking for the same page forever.
+            if following in seen:
+                # A server that hands back a cursor it gave before would keep
+                # us walking in a circle forever.
                 raise ResponseDecodeError(
-                    f"{self._what} answered the same cursor twice; stopping", status_code=200
+                    f"{self._what} answered a cursor it had already given; stopping",
+                    status_code=200,
                 )
+            seen.add(following)
             cursor = following
 
     async def __aiter__(self) -> AsyncIterator[T]:
@@ -110,3 +147,24 @@ class AsyncPager(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<AsyncPager {self._what}>"
+
+
+def cursor_pager(
+    transport: Transport,
+    path: str,
+    params: Mapping[str, str],
+    item: type[T],
+) -> AsyncPager[T]:
+    """A pager over ``GET path`` with the query ``params``, plus ``after`` per page.
+
+    ``params`` must already be checked: nothing is sent until the pager is used.
+    """
+    what = f"GET {path}"
+    base = dict(params)
+
+    async def fetch(after: str | None) -> Page[T]:
+        query = base if after is None else {**base, "after": after}
+        data = await transport.request("GET", path, params=query)
+        return decode_page(data, item, what)
+
+    return AsyncPager(fetch, what)

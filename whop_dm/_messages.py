@@ -1,0 +1,203 @@
+"""``client.messages``: messages in DM channels."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ._arguments import check_id, check_idempotency_key
+from ._converter import decode
+from ._message_models import Message
+from ._pagination import AsyncPager, check_page_size, cursor_pager
+from ._paths import item_path
+from ._transport import Transport
+
+__all__ = ["AsyncMessages", "Direction"]
+
+Direction = Literal["asc", "desc"]
+_DIRECTIONS = ("asc", "desc")
+
+
+def check_content(name: str, value: object) -> str:
+    """Message text: a non-blank string without NUL characters (the API refuses blank text)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty or blank")
+    if "\x00" in value:
+        raise ValueError(f"{name} must not contain NUL characters")
+    return value
+
+
+class AsyncMessages:
+    """Messages in DM channels: ``await client.messages.create(channel_id=..., content=...)``."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    async def create(
+        self,
+        *,
+        channel_id: str,
+        content: str,
+        replying_to_message_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Message:
+        """Post a message in the channel ``channel_id`` as the key's user.
+
+        Needs the ``dms:message:manage`` scope, and the caller must be a member
+        of the channel. Retries carry the same ``Idempotency-Key``, so a
+        message whose answer was lost is not posted twice.
+
+        Args:
+            channel_id: the channel (``feed_...``).
+            content: the text, in Markdown; not blank.
+            replying_to_message_id: the message (``msg_...``) this one answers.
+            idempotency_key: sent as ``Idempotency-Key``; one is made for you
+                (the same on every retry of this call) when omitted.
+
+        Raises:
+            ValueError, TypeError: bad arguments; nothing was sent.
+            NotFoundError: unknown channel (or one the caller is not in), or
+                unknown ``replying_to_message_id``.
+            PermissionDeniedError: the key lacks ``dms:message:manage``.
+
+        Example:
+            >>> message = await client.messages.create(  # doctest: +SKIP
+            ...     channel_id="feed_123", content="Hello **world**"
+            ... )
+        """
+        body: dict[str, Any] = {
+            "channel_id": check_id("channel_id", channel_id),
+            "content": check_content("content", content),
+        }
+        if replying_to_message_id is not None:
+            body["replying_to_message_id"] = check_id(
+                "replying_to_message_id", replying_to_message_id
+            )
+        data = await self._transport.request(
+            "POST",
+            "/messages",
+            json_body=body,
+            idempotency_key=check_idempotency_key(idempotency_key),
+        )
+        return decode(data, Message, "POST /messages")
+
+    def list(
+        self,
+        *,
+        channel_id: str,
+        direction: Direction | None = None,
+        page_size: int | None = None,
+    ) -> AsyncPager[Message]:
+        """The messages of a channel, fetched page by page as you iterate.
+
+        Not a coroutine: it checks the arguments at once and returns an
+        :class:`AsyncPager`; the first request is sent when you iterate.
+        Reading a channel's messages marks it viewed for the caller.
+
+        Args:
+            channel_id: the channel (``feed_...``); the caller must be a member.
+            direction: ``"asc"`` (oldest first, the API's default) or
+                ``"desc"`` (newest first).
+            page_size: records per request (``first``), 1 to 100; the API's
+                default (25) when None.
+
+        Raises:
+            ValueError, TypeError: bad arguments, at call time; nothing was sent.
+            NotFoundError: while iterating, for an unknown channel or one the
+                caller is not a member of.
+
+        Example:
+            >>> async for message in client.messages.list(  # doctest: +SKIP
+            ...     channel_id="feed_123", direction="desc"
+            ... ):
+            ...     print(message.user.username, message.content)
+        """
+        params = {"channel_id": check_id("channel_id", channel_id)}
+        if direction is not None:
+            if not isinstance(direction, str):
+                raise TypeError(f"direction must be a string, not {type(direction).__name__}")
+            if direction not in _DIRECTIONS:
+                raise ValueError(f"direction must be 'asc' or 'desc', got {direction!r}")
+            params["direction"] = direction
+        first = check_page_size(page_size)
+        if first is not None:
+            params["first"] = str(first)
+        return cursor_pager(self._transport, "/messages", params, Message)
+
+    async def retrieve(self, id: str) -> Message:
+        """Fetch one message by id.
+
+        Raises:
+            ValueError, TypeError: an empty or non-string id; nothing was sent.
+            NotFoundError: unknown id, or a message in a channel the caller is
+                not a member of.
+
+        Example:
+            >>> message = await client.messages.retrieve("msg_123")  # doctest: +SKIP
+        """
+        path = item_path("messages", "id", id)
+        data = await self._transport.request("GET", path)
+        return decode(data, Message, "GET /messages/{id}")
+
+    async def update(
+        self,
+        id: str,
+        *,
+        content: str | None = None,
+        is_pinned: bool | None = None,
+    ) -> Message:
+        """Edit a message's text, pin it or unpin it; at least one of the two.
+
+        Only the author may edit the content (the message then reads
+        ``is_edited``); the author or a channel admin may pin. Needs the
+        ``dms:message:manage`` scope.
+
+        Args:
+            id: the message (``msg_...``).
+            content: the new text, in Markdown; not blank.
+            is_pinned: True to pin, False to unpin.
+
+        Raises:
+            ValueError, TypeError: bad arguments, or neither given; nothing was sent.
+            NotFoundError: unknown id, or not visible to the caller.
+            PermissionDeniedError: not the author (or admin, for pinning).
+
+        Example:
+            >>> message = await client.messages.update(  # doctest: +SKIP
+            ...     "msg_123", content="Fixed a typo"
+            ... )
+        """
+        path = item_path("messages", "id", id)
+        body: dict[str, Any] = {}
+        if content is not None:
+            body["content"] = check_content("content", content)
+        if is_pinned is not None:
+            if not isinstance(is_pinned, bool):
+                raise TypeError(f"is_pinned must be a bool, not {type(is_pinned).__name__}")
+            body["is_pinned"] = is_pinned
+        if not body:
+            raise ValueError("update needs content or is_pinned (or both)")
+        data = await self._transport.request("PATCH", path, json_body=body)
+        return decode(data, Message, "PATCH /messages/{id}")
+
+    async def delete(self, id: str) -> bool:
+        """Delete a message; True when the API confirms it.
+
+        The author or a channel admin may delete. Needs the
+        ``dms:message:manage`` scope.
+
+        Raises:
+            ValueError, TypeError: an empty or non-string id; nothing was sent.
+            NotFoundError: unknown id (or already deleted), or not visible.
+            PermissionDeniedError: neither the author nor an admin.
+
+        Example:
+            >>> await client.messages.delete("msg_123")  # doctest: +SKIP
+            True
+        """
+        path = item_path("messages", "id", id)
+        data = await self._transport.request("DELETE", path)
+        return decode(data, bool, "DELETE /messages/{id}")
