@@ -38,6 +38,7 @@ from ._messages import AsyncMessages
 from ._models import DmChannel, DmMember
 from ._pagination import AsyncPager, Page, PageInfo
 from ._retry import RetryEvent, RetryPolicy
+from ._sync import Client, DmChannels, DmMembers, Messages, SyncPager
 from ._timeout import Timeout
 from ._version import __version__
 
@@ -52,16 +53,20 @@ __all__ = [
     "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
+    "Client",
     "ClientClosedError",
     "ConflictError",
     "DmChannel",
+    "DmChannels",
     "DmMember",
+    "DmMembers",
     "InternalServerError",
     "MemberStatus",
     "Message",
     "MessagePoll",
     "MessageType",
     "MessageUser",
+    "Messages",
     "MissingAPIKeyError",
     "NotFoundError",
     "NotificationPreference",
@@ -75,6 +80,7 @@ __all__ = [
     "ResponseDecodeError",
     "RetryEvent",
     "RetryPolicy",
+    "SyncPager",
     "Timeout",
     "VerificationRequiredError",
     "WhopError",

@@ -1,0 +1,421 @@
+"""``Client``: the blocking face of :class:`AsyncClient`.
+
+Nothing here sends a request of its own. Each blocking method is derived from
+its async twin by a descriptor (:class:`blocking`, :class:`blocking_pager`)
+that calls the async method and runs the coroutine on the client's
+:class:`~whop_dm._portal.Portal`, so the request takes the one path through
+the code, and mypy sees the async signature with the return type unwrapped.
+A sync resource is one line per method::
+
+    class DmMembers(SyncResource[AsyncDmMembers]):
+        create = blocking(AsyncDmMembers.create)
+
+A method added to an async resource but not (yet) declared here still works
+at runtime, through ``__getattr__``; ``tests/test_sync_surface.py`` fails
+until its typed line is added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import os
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from ._client import AsyncClient
+from ._dm_channels import AsyncDmChannels
+from ._dm_members import AsyncDmMembers
+from ._messages import AsyncMessages
+from ._pagination import AsyncPager, Page
+from ._portal import EXIT_CLOSE_TIMEOUT, Portal
+from ._retry import RetryEvent, RetryPolicy
+from ._timeout import DEFAULT_TIMEOUT, TimeoutTypes
+
+__all__ = [
+    "Client",
+    "DmChannels",
+    "DmMembers",
+    "Messages",
+    "SyncPager",
+    "SyncResource",
+    "blocking",
+    "blocking_pager",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+V = TypeVar("V")
+R = TypeVar("R")  # an async resource class
+S = TypeVar("S", bound="SyncResource[Any]")
+
+
+class SyncPager(Generic[T]):
+    """The records of a list, fetched a page at a time as you iterate, blocking.
+
+    ``for record in pager`` asks for the next page only when the current one
+    is used up, and stops after the last; breaking out of the loop stops
+    fetching. :meth:`first_page`, :meth:`fetch_page` and :meth:`pages` are the
+    blocking forms of :class:`AsyncPager`'s. Each page is fetched through the
+    client's event loop thread; a pager holds no connection, and each
+    iteration starts again from the first page.
+    """
+
+    __slots__ = ("_pager", "_portal")
+
+    def __init__(self, pager: AsyncPager[T], portal: Portal) -> None:
+        self._pager = pager
+        self._portal = portal
+
+    def first_page(self) -> Page[T]:
+        """Fetch and return the first page."""
+        return self._portal.run(self._pager.first_page())
+
+    def fetch_page(self, after: str | None) -> Page[T]:
+        """Fetch the page that follows the cursor ``after`` (None: the first)."""
+        return self._portal.run(self._pager.fetch_page(after))
+
+    def pages(self) -> Iterator[Page[T]]:
+        """Every page in order, fetched lazily."""
+        # Drives the async pager's own generator, so the walk (cursors, the
+        # guard against a server repeating a cursor) is written once.
+        walk = self._pager.pages()
+        suspended = False
+        try:
+            while True:
+                try:
+                    page = self._portal.run(_next(walk))
+                except StopAsyncIteration:
+                    return
+                suspended = True
+                yield page
+                suspended = False
+        finally:
+            # Left at a yield (the caller broke out): let the async walk run
+            # its own clean-up. After an error it has already finished.
+            if suspended:
+                # RuntimeError: a closed client, or a generator collected on
+                # the loop thread; the loop then finalizes the walk itself.
+                with contextlib.suppress(RuntimeError):
+                    self._portal.run(_aclose(walk))
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.pages():
+            yield from page.data
+
+    def __repr__(self) -> str:
+        return f"<SyncPager of {self._pager!r}>"
+
+
+# Coroutines for the portal: the awaitables of __anext__ and aclose are not.
+async def _next(walk: AsyncIterator[T]) -> T:
+    return await walk.__anext__()
+
+
+async def _aclose(walk: AsyncIterator[Any]) -> None:
+    aclose = getattr(walk, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+class SyncResource(Generic[R]):
+    """Base of the blocking resources: wraps one async resource and the portal."""
+
+    def __init__(self, resource: R, portal: Portal) -> None:
+        self._resource = resource
+        self._portal = portal
+
+    if not TYPE_CHECKING:
+        # Hidden from mypy, so that an undeclared name stays a type error.
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):
+                raise AttributeError(name)
+            value = getattr(self._resource, name)
+            if not callable(value):
+                return value
+            wrapped = _wrap_unknown(value, self._portal)
+            self.__dict__[name] = wrapped
+            return wrapped
+
+    def __repr__(self) -> str:
+        return f"<whop_dm.{type(self).__name__}>"
+
+
+def _wrap_unknown(method: Callable[..., Any], portal: Portal) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        result = method(*args, **kwargs)
+        if inspect.iscoroutine(result):
+            return portal.run(result)
+        if isinstance(result, AsyncPager):
+            return SyncPager(result, portal)
+        return result
+
+    return call
+
+
+class _Derived(Generic[R, P, T]):
+    # The shared part of blocking/blocking_pager: the async function, the
+    # attribute name, and a bound callable cached in the instance's __dict__
+    # on first access (a non-data descriptor, so later lookups skip __get__).
+    _kind = ""
+
+    def __init__(self, method: Callable[Concatenate[R, P], Any]) -> None:
+        self.method = method
+        self.name = method.__name__
+        self.__doc__ = method.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        if name != self.name:
+            raise TypeError(f"{owner.__name__}.{name} wraps {self.method.__qualname__}")
+
+    def _bind(self, obj: SyncResource[R], call: Callable[P, V]) -> Callable[P, V]:
+        functools.update_wrapper(call, getattr(obj._resource, self.name))
+        call.__qualname__ = f"{type(obj).__name__}.{self.name}"
+        call.__doc__ = (
+            f"Blocking form of :meth:`{self.method.__qualname__}` ({self._kind}).\n\n"
+            + (self.method.__doc__ or "")
+        )
+        obj.__dict__[self.name] = call
+        return call
+
+
+class blocking(_Derived[R, P, T]):
+    """``name = blocking(AsyncX.name)``: the async method, blocking, same signature.
+
+    The coroutine runs on the client's event loop thread; errors are the
+    async method's own.
+    """
+
+    _kind = "runs on the client's event loop thread and waits for the result"
+
+    def __init__(self, method: Callable[Concatenate[R, P], Coroutine[Any, Any, T]]) -> None:
+        if not inspect.iscoroutinefunction(method):
+            raise TypeError(f"blocking() needs a coroutine function, not {method!r}")
+        super().__init__(method)
+        self._function = method
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> blocking[R, P, T]: ...
+    @overload
+    def __get__(self, obj: SyncResource[R], owner: type[Any]) -> Callable[P, T]: ...
+    def __get__(
+        self, obj: SyncResource[R] | None, owner: type[Any]
+    ) -> blocking[R, P, T] | Callable[P, T]:
+        if obj is None:
+            return self
+        method, resource, portal = self._function, obj._resource, obj._portal
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            return portal.run(method(resource, *args, **kwargs))
+
+        return self._bind(obj, call)
+
+
+class blocking_pager(_Derived[R, P, T]):
+    """``list = blocking_pager(AsyncX.list)``: a method returning ``AsyncPager[T]``,
+    made to return a :class:`SyncPager` of the same records."""
+
+    _kind = "returns a SyncPager; each page is fetched on the client's event loop thread"
+
+    def __init__(self, method: Callable[Concatenate[R, P], AsyncPager[T]]) -> None:
+        if inspect.iscoroutinefunction(method):
+            raise TypeError(f"blocking_pager() needs a plain function, not {method!r}")
+        super().__init__(method)
+        self._function = method
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> blocking_pager[R, P, T]: ...
+    @overload
+    def __get__(self, obj: SyncResource[R], owner: type[Any]) -> Callable[P, SyncPager[T]]: ...
+    def __get__(
+        self, obj: SyncResource[R] | None, owner: type[Any]
+    ) -> blocking_pager[R, P, T] | Callable[P, SyncPager[T]]:
+        if obj is None:
+            return self
+        method, resource, portal = self._function, obj._resource, obj._portal
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> SyncPager[T]:
+            # The arguments are checked here, in the caller's thread.
+            return SyncPager(method(resource, *args, **kwargs), portal)
+
+        return self._bind(obj, call)
+
+
+# -- the resources: one line per method -----------------------------------------------
+
+
+class DmChannels(SyncResource[AsyncDmChannels]):
+    """DM channels, blocking: ``client.dm_channels.create(with_user_ids=[...])``."""
+
+    create = blocking(AsyncDmChannels.create)
+    list = blocking_pager(AsyncDmChannels.list)
+    retrieve = blocking(AsyncDmChannels.retrieve)
+    update = blocking(AsyncDmChannels.update)
+    delete = blocking(AsyncDmChannels.delete)
+
+
+class DmMembers(SyncResource[AsyncDmMembers]):
+    """Members of DM channels, blocking: ``client.dm_members.create(channel_id=..., user_id=...)``.
+
+    ``bulk_create``'s ``on_progress`` callback runs on the client's event
+    loop thread, not the caller's: keep it short, and do not call the client
+    from it.
+    """
+
+    create = blocking(AsyncDmMembers.create)
+    bulk_create = blocking(AsyncDmMembers.bulk_create)
+    add_many = blocking(AsyncDmMembers.add_many)
+    list = blocking_pager(AsyncDmMembers.list)
+    retrieve = blocking(AsyncDmMembers.retrieve)
+    update = blocking(AsyncDmMembers.update)
+    delete = blocking(AsyncDmMembers.delete)
+
+
+class Messages(SyncResource[AsyncMessages]):
+    """Messages, blocking: ``client.messages.create(channel_id=..., content=...)``."""
+
+    create = blocking(AsyncMessages.create)
+    list = blocking_pager(AsyncMessages.list)
+    retrieve = blocking(AsyncMessages.retrieve)
+    update = blocking(AsyncMessages.update)
+    delete = blocking(AsyncMessages.delete)
+
+
+class resource(Generic[S]):
+    """``dm_members = resource(DmMembers)`` on :class:`Client`: built on first access."""
+
+    def __init__(self, cls: type[S]) -> None:
+        self.cls = cls
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> resource[S]: ...
+    @overload
+    def __get__(self, obj: Client, owner: type[Any]) -> S: ...
+    def __get__(self, obj: Client | None, owner: type[Any]) -> resource[S] | S:
+        if obj is None:
+            return self
+        built = self.cls(getattr(obj._async, self.name), obj._portal)
+        obj.__dict__[self.name] = built
+        return built
+
+
+class Client:
+    """A blocking client for Whop's DM API, for scripts, notebooks, web views and task queues.
+
+    The same arguments, resources, methods, return types and errors as
+    :class:`AsyncClient`, without ``await``::
+
+        with whop_dm.Client() as client:
+            channel = client.dm_channels.create(with_user_ids=["user_b"])
+
+    It runs an :class:`AsyncClient` on one private event loop in a daemon
+    thread, started on the first call, so it works where an event loop is
+    already running (a notebook cell, async code calling sync code). One
+    client may be shared by any number of threads; calls from them run
+    concurrently over one connection pool. Close it with :meth:`close` or
+    ``with``; a client that is never closed is closed when it is garbage
+    collected or at interpreter exit.
+
+    Callbacks (``on_retry``, ``bulk_create``'s ``on_progress``) run on the
+    client's loop thread: keep them short and do not call the client from them.
+
+    Ctrl-C (or any exception raised in the caller's thread) during a call
+    cancels that call's request before it propagates.
+
+    Arguments are those of :class:`AsyncClient`, less ``session``: an
+    ``aiohttp`` session is bound to the event loop it was made on, and this
+    client's loop is private.
+    """
+
+    dm_channels = resource(DmChannels)
+    """DM channels: create, list, retrieve, rename and delete them."""
+    dm_members = resource(DmMembers)
+    """Members of DM channels: add them, one or in bulk; list, update and remove them."""
+    messages = resource(Messages)
+    """Messages in DM channels: send, list, edit, pin and delete them."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 100,
+        headers: Mapping[str, str] | None = None,
+        api_version: str | None = None,
+        rate_limit: float | None = None,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        allow_http: bool = False,
+    ) -> None:
+        # Built here, in the caller's thread, so a bad argument raises here;
+        # AsyncClient's constructor does no I/O and needs no loop.
+        self._async = AsyncClient(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            retry=retry,
+            max_connections=max_connections,
+            headers=headers,
+            api_version=api_version,
+            rate_limit=rate_limit,
+            on_retry=on_retry,
+            allow_http=allow_http,
+        )
+        self._portal = Portal(f"whop-dm-client-{os.getpid()}-{id(self):x}")
+        # Holds the portal and the async client, never self: a forgotten
+        # client can still be collected, and is then closed (or at exit).
+        self._finalizer = weakref.finalize(
+            self, self._portal.close, self._async.aclose, timeout=EXIT_CLOSE_TIMEOUT
+        )
+
+    if not TYPE_CHECKING:
+        # A resource added to AsyncClient but not yet declared above still
+        # works at runtime; tests/test_sync_surface.py asks for its line.
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_") or name not in AsyncClient.__annotations__:
+                raise AttributeError(f"'Client' object has no attribute {name!r}")
+            built = SyncResource(getattr(self._async, name), self._portal)
+            self.__dict__[name] = built
+            return built
+
+    @property
+    def base_url(self) -> str:
+        """The API root requests go to."""
+        return self._async.base_url
+
+    @property
+    def is_closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._portal.is_closed
+
+    def close(self) -> None:
+        """Close the connection pool, stop the loop and join its thread. Idempotent.
+
+        Calls still waiting in other threads end with :class:`ClientClosedError`.
+        """
+        self._finalizer.detach()
+        self._portal.close(self._async.aclose)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closed else "open"
+        return f"<whop_dm.Client base_url={self.base_url!r} {state}>"
