@@ -230,6 +230,8 @@ def error_from_response(
     ``redact`` is a secret (the API key) scrubbed from anything kept on the
     error, in case a server or proxy echoes it.
     """
+    if not isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
+        headers = CIMultiDictProxy(CIMultiDict(headers))
     text = raw.decode("utf-8", errors="replace")
     if redact and redact in text:
         text = text.replace(redact, "***")

@@ -1,0 +1,175 @@
+"""Constructing, configuring, sharing and closing an AsyncClient."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from scripted import MEMBER, ScriptedServer, json_answer
+
+import whop_dm
+
+
+def test_a_missing_key_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WHOP_API_KEY", raising=False)
+    with pytest.raises(whop_dm.MissingAPIKeyError, match="WHOP_API_KEY"):
+        whop_dm.AsyncClient()
+
+
+def test_the_key_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHOP_API_KEY", "sk_env")
+    monkeypatch.setenv("WHOP_BASE_URL", "http://127.0.0.1:9/api/v1/")
+    client = whop_dm.AsyncClient()
+    assert client.base_url == "http://127.0.0.1:9/api/v1"
+
+
+def test_the_default_base_url_is_whops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WHOP_BASE_URL", raising=False)
+    assert whop_dm.AsyncClient("k").base_url == "https://api.whop.com/api/v1"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.example.com/api/v1", "http://10.0.0.5/api/v1", "http://[fe80::1]/"]
+)
+def test_plain_http_to_a_non_loopback_host_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="https"):
+        whop_dm.AsyncClient("k", base_url=url)
+    assert whop_dm.AsyncClient("k", base_url=url, allow_http=True).base_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/api/v1", "http://localhost/api/v1", "http://[::1]:8080/api/v1"]
+)
+def test_plain_http_to_loopback_is_allowed(url: str) -> None:
+    assert whop_dm.AsyncClient("k", base_url=url).base_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://x/", "/api/v1", "https://u:p@api.whop.com/", "https://a/?q=1"]
+)
+def test_malformed_base_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        whop_dm.AsyncClient("k", base_url=url)
+
+
+def test_timeout_none_is_refused_rather_than_waiting_forever() -> None:
+    with pytest.raises(TypeError, match="forever"):
+        whop_dm.AsyncClient("k", timeout=None)  # type: ignore[arg-type]
+
+
+def test_a_number_is_a_per_attempt_timeout() -> None:
+    assert whop_dm.Timeout(total=5.0, connect=5.0) == whop_dm._timeout.coerce_timeout(5)
+    with pytest.raises(ValueError, match="finite"):
+        whop_dm.Timeout(total=float("inf"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"max_connections": 0}, ValueError),
+        ({"max_connections": "5"}, TypeError),
+        ({"rate_limit": 0}, ValueError),
+        ({"retry": 3}, TypeError),
+        ({"headers": {"Authorization": "Bearer other"}}, ValueError),
+        ({"headers": {"X-A": "1\r\nX-B: 2"}}, ValueError),
+        ({"api_version": "2025\n"}, ValueError),
+        ({"session": object()}, TypeError),
+    ],
+)
+def test_bad_settings_are_refused_at_construction(
+    kwargs: dict[str, object], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        whop_dm.AsyncClient("k", **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_closed_client_raises_a_clear_error(scripted_server: ScriptedServer) -> None:
+    scripted_server.answer(json_answer(MEMBER))
+    client = scripted_server.client()
+    await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+    await client.aclose()
+    await client.aclose()  # idempotent
+    assert client.is_closed
+    with pytest.raises(whop_dm.ClientClosedError, match="closed"):
+        await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+    assert len(scripted_server.seen) == 1
+
+
+async def test_closing_an_unused_client_is_fine() -> None:
+    client = whop_dm.AsyncClient("k", base_url="http://127.0.0.1:9/api/v1")
+    await client.aclose()
+    with pytest.raises(whop_dm.ClientClosedError):
+        await client.dm_members.create(channel_id="c", user_id="u")
+
+
+async def test_a_session_passed_in_is_used_and_never_closed(
+    scripted_server: ScriptedServer,
+) -> None:
+    scripted_server.answer(json_answer(MEMBER))
+    async with aiohttp.ClientSession() as session:
+        async with scripted_server.client(session=session) as client:
+            await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+        assert not session.closed
+    assert scripted_server.seen[0].headers["Authorization"].startswith("Bearer ")
+
+
+async def test_one_client_serves_a_thousand_concurrent_calls_within_its_pool(
+    scripted_server: ScriptedServer,
+) -> None:
+    in_flight = 0
+    peak = 0
+
+    async def counting(_: object) -> aiohttp.web.StreamResponse:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        return aiohttp.web.json_response(MEMBER)
+
+    scripted_server.answer(counting)
+    async with scripted_server.client(max_connections=8) as client:
+        results = await asyncio.gather(
+            *(client.dm_members.create(channel_id="feed_1", user_id=f"u{i}") for i in range(1000))
+        )
+    assert len(results) == 1000
+    assert len(scripted_server.seen) == 1000
+    assert 1 <= peak <= 8
+
+
+async def test_a_client_used_on_another_loop_says_so(scripted_server: ScriptedServer) -> None:
+    scripted_server.answer(json_answer(MEMBER))
+    client = scripted_server.client()
+    await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+
+    def other_loop() -> None:
+        async def call() -> None:
+            await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+
+        with pytest.raises(RuntimeError, match="event loop"):
+            asyncio.run(call())
+
+    await asyncio.get_running_loop().run_in_executor(None, other_loop)
+    await client.aclose()
+
+
+async def test_cancelling_a_call_leaves_the_client_usable(scripted_server: ScriptedServer) -> None:
+    async def slow(_: object) -> aiohttp.web.StreamResponse:
+        await asyncio.sleep(5)
+        return aiohttp.web.json_response(MEMBER)
+
+    scripted_server.answer(slow, json_answer(MEMBER))
+    async with scripted_server.client() as client:
+        task = asyncio.create_task(client.dm_members.create(channel_id="feed_1", user_id="u"))
+        for _ in range(500):  # bounded: at most ~5 s
+            if scripted_server.seen:
+                break
+            await asyncio.sleep(0.01)
+        assert scripted_server.seen
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        scripted_server.answer(json_answer(MEMBER))
+        member = await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+    assert member.id == "dmm_1"
