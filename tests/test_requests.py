@@ -123,3 +123,17 @@ async def test_unicode_survives_the_round_trip(scripted_server: ScriptedServer) 
     async with scripted_server.client() as client:
         await client.dm_channels.create(with_user_ids=["user_a"], custom_name="Équipe 🚀")
     assert scripted_server.seen[0].json["custom_name"] == "Équipe 🚀"
+
+
+def test_generated_idempotency_keys_are_random_uuid4s() -> None:
+    import uuid
+
+    from whop_dm._transport import new_idempotency_key
+
+    keys = {new_idempotency_key() for _ in range(1000)}
+    assert len(keys) == 1000
+    for key in list(keys)[:50]:
+        parsed = uuid.UUID(key)
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+        assert str(parsed) == key

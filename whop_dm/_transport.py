@@ -11,9 +11,9 @@ import enum
 import ipaddress
 import json
 import logging
+import os
 import platform
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,7 +34,13 @@ from ._retry import RetryEvent, RetryPolicy, run_retries
 from ._timeout import Timeout
 from ._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "Transport", "check_header_value", "user_agent"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "Transport",
+    "check_header_value",
+    "new_idempotency_key",
+    "user_agent",
+]
 
 logger = logging.getLogger("whop_dm")
 
@@ -51,6 +57,19 @@ class _State(enum.Enum):
     UNOPENED = "unopened"
     OPENED = "opened"
     CLOSED = "closed"
+
+
+def new_idempotency_key() -> str:
+    """A random (version 4) UUID in its usual text form.
+
+    The same as ``str(uuid.uuid4())`` at under half the cost, which shows on
+    the hot path of a bulk job.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def user_agent() -> str:
@@ -205,7 +224,7 @@ class Transport:
             headers["Content-Type"] = "application/json"
         if method == "POST":
             if idempotency_key is None:
-                idempotency_key = str(uuid.uuid4())
+                idempotency_key = new_idempotency_key()
             headers["Idempotency-Key"] = idempotency_key
         url = self._base_url + path
         started = time.monotonic()
