@@ -68,7 +68,11 @@ def _handler_lines(code: str) -> set[int]:
     wanted = set()
     for number, line in enumerate(lines, start=1):
         if _EXCEPT.match(line):
-            following = next(n for n in range(number + 1, len(lines) + 1) if lines[n - 1].strip())
+            following = next(
+                n
+                for n in range(number + 1, len(lines) + 1)
+                if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")
+            )
             wanted.add(following)
     return wanted
 
