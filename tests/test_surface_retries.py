@@ -68,7 +68,10 @@ async def test_a_patch_that_times_out_is_retried(
     channel_id = await new_channel(owner)
     members = surface_fake.members_of(channel_id)
     events, hook = recorder()
-    client = make_client(timeout=0.5, on_retry=hook)
+    # The PATCH carries an Idempotency-Key: until the slow first attempt is
+    # handled, a resend is answered 409, so the backoff must really outlast it.
+    policy = RetryPolicy(initial_backoff=1.2, jitter=0.0)
+    client = make_client(timeout=0.5, on_retry=hook, retry=policy)
     surface_fake.delay_next(1, 1.5, path="/dm_members/{id}", method="PATCH")
 
     member = await client.dm_members.update(members[1].id, status="hidden")

@@ -49,6 +49,10 @@ DEFAULT_BASE_URL = "https://api.whop.com/api/v1"
 # Methods that may be sent twice without asking: the API treats a repeat as
 # the same request. POSTs join them by carrying an Idempotency-Key.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+# Methods that change state carry an Idempotency-Key, the same on every
+# attempt, so that a retry after a lost answer replays the first answer
+# (a retried DELETE would otherwise meet a 404 for the record it removed).
+_KEYED = frozenset({"POST", "PATCH", "DELETE"})
 # Built once: json.dumps with arguments makes a new encoder on every call.
 _encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -222,7 +226,7 @@ class Transport:
         if json_body is not None:
             data = _encode_json(json_body).encode()
             headers["Content-Type"] = "application/json"
-        if method == "POST":
+        if method in _KEYED:
             if idempotency_key is None:
                 idempotency_key = new_idempotency_key()
             headers["Idempotency-Key"] = idempotency_key
@@ -280,11 +284,13 @@ class Transport:
         number: int,
     ) -> Any:
         gate = self._gate
-        if gate.may_block:
-            await gate.wait()
         slots = self._slots
         assert slots is not None
         async with slots:
+            # Checked once a slot is ours, right before sending: a request that
+            # queued for a connection before a 429 arrived must wait it out too.
+            if gate.may_block:
+                await gate.wait()
             session = self._session
             if session is None or self._state is not _State.OPENED:
                 raise ClientClosedError("Cannot send a request: the client has been closed.")
