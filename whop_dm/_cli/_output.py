@@ -1,0 +1,280 @@
+"""How the command shows things: records, bulk results, progress, errors, exit codes.
+
+Results go to stdout (a rich rendering, or JSON with ``--json``); progress
+bars and error lines go to stderr, so a pipe gets only the results. Records
+are turned into JSON by the library's converter (datetimes as ISO 8601).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from whop_dm._bulk import BulkAddResult, BulkFailure, ProgressCallback
+from whop_dm._errors import (
+    APIError,
+    AuthenticationError,
+    MissingAPIKeyError,
+    PermissionDeniedError,
+    WhopError,
+)
+from whop_dm._message_models import Message
+from whop_dm._models import DmChannel
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Output",
+    "bulk_exit_code",
+    "describe_error",
+    "exit_code_for",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2  # also click's own code for a usage error
+
+
+def escape(text: str) -> str:
+    """``text`` with rich markup made literal (ids and messages may hold brackets)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """2 for what the user must fix before trying again (arguments, key, scope); else 1."""
+    if isinstance(exc, (MissingAPIKeyError, AuthenticationError, PermissionDeniedError)):
+        return EXIT_USAGE
+    if isinstance(exc, WhopError):
+        return EXIT_FAILED
+    if isinstance(exc, (ValueError, TypeError)):
+        # The client checks every argument before sending anything.
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying what went wrong; never holds the API key (the library's errors don't)."""
+    if isinstance(exc, MissingAPIKeyError):
+        return "no API key: set WHOP_API_KEY or pass --api-key"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, AuthenticationError):
+        return f"{text} (check the key in WHOP_API_KEY or --api-key)"
+    if isinstance(exc, WhopError | ValueError | TypeError):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
+def _refused_key(result: BulkAddResult) -> Exception | None:
+    """The error that stopped a bulk run because the key itself was refused (401, or a 403
+    for a missing scope, as the library judges it), if that is what happened."""
+    error = result.stopped_by
+    if isinstance(error, (AuthenticationError, PermissionDeniedError)):
+        return error
+    return None
+
+
+def bulk_exit_code(result: BulkAddResult) -> int:
+    if result.ok:
+        return EXIT_OK
+    return EXIT_USAGE if _refused_key(result) is not None else EXIT_FAILED
+
+
+def unstructure(record: Any) -> Any:
+    from whop_dm._converter import converter
+
+    return converter.unstructure(record)
+
+
+def _error_json(error: BaseException) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": type(error).__name__, "message": describe_error(error)}
+    if isinstance(error, APIError):
+        data.update(status_code=error.status_code, code=error.code, param=error.param)
+    return data
+
+
+def _failure_json(failure: BulkFailure) -> dict[str, Any]:
+    return {
+        "channel_id": failure.channel_id,
+        "user_id": failure.user_id,
+        "error": _error_json(failure.error),
+    }
+
+
+def configure_logging(debug: bool, output: Output) -> None:
+    """Retry warnings are counted and shown by the commands; their log lines only with --debug."""
+    logger = logging.getLogger("whop_dm")
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    if debug:
+        from rich.logging import RichHandler
+
+        logger.addHandler(RichHandler(console=output.err, show_path=False, markup=False))
+        logger.setLevel(logging.DEBUG)
+    else:
+        logger.addHandler(logging.NullHandler())
+
+
+class Output:
+    """The renderer of one command run: human or ``--json``.
+
+    rich is loaded only when something is rendered with it: a command that
+    prints JSON or one error line starts faster without it.
+    """
+
+    def __init__(self, *, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+
+    @cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def emit_json(self, data: Any) -> None:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+    def say(self, markup: str) -> None:
+        """A line for people, on stdout; nothing in --json mode."""
+        if not self.json_mode:
+            self.out.print(markup)
+
+    def error(self, exc: BaseException, *, hint: str | None = None) -> None:
+        line = f"whop-dm: error: {describe_error(exc)}"
+        if hint:
+            line += f" ({hint})"
+        click.secho(line, err=True, fg="red")
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[ProgressCallback | None]:
+        """A live bar on stderr when it is a terminal; None (no bar) when it is piped."""
+        if not sys.stderr.isatty() or not self.err.is_terminal:
+            yield None
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+        ) as bar:
+            task = bar.add_task(description, total=total)
+
+            def update(done: int, total: int | None) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield update
+
+    # -- records --------------------------------------------------------------------
+
+    def channel(self, channel: DmChannel) -> None:
+        if self.json_mode:
+            self.emit_json(unstructure(channel))
+            return
+        self.out.print(f"[bold]{escape(channel.id)}[/bold]  {escape(channel.name or '(no name)')}")
+        self.out.print(f"created_at  {channel.created_at.isoformat()}")
+
+    def channels(self, channels: Sequence[DmChannel]) -> None:
+        if self.json_mode:
+            self.emit_json([unstructure(channel) for channel in channels])
+            return
+        from rich.table import Table
+
+        table = Table("id", "name", "created_at", "last_message_at", box=None)
+        for channel in channels:
+            table.add_row(
+                channel.id,
+                channel.name or "",
+                channel.created_at.isoformat(),
+                channel.last_message_at.isoformat() if channel.last_message_at else "",
+            )
+        self.out.print(table)
+        self.out.print(f"{len(channels)} channel{'' if len(channels) == 1 else 's'}")
+
+    def message(self, message: Message) -> None:
+        if self.json_mode:
+            self.emit_json(unstructure(message))
+            return
+        self.out.print(
+            f"sent [bold]{escape(message.id)}[/bold] at {message.created_at.isoformat()}"
+        )
+
+    def bulk(self, result: BulkAddResult) -> int:
+        """Show a bulk result (failures listed) and return the exit code it deserves."""
+        code = bulk_exit_code(result)
+        if self.json_mode:
+            self.emit_json(
+                {
+                    "ok": result.ok,
+                    "added": [unstructure(member) for member in result.added],
+                    "failed": [_failure_json(failure) for failure in result.failed],
+                    "skipped": [
+                        {"channel_id": channel_id, "user_id": user_id}
+                        for channel_id, user_id in result.skipped
+                    ],
+                    "duplicates": result.duplicates,
+                    "stopped_by": (
+                        None if result.stopped_by is None else _error_json(result.stopped_by)
+                    ),
+                }
+            )
+            return code
+        refused = _refused_key(result)
+        if refused is not None:
+            # One line, not one per pair: no pair could be added with this key.
+            self.error(refused, hint=f"{len(result.failed) + len(result.skipped)} not added")
+            return code
+        channels = len({member.channel_id for member in result.added})
+        self.out.print(
+            f"added {len(result.added)} member{'' if len(result.added) == 1 else 's'} "
+            f"to {channels} channel{'' if channels == 1 else 's'}"
+        )
+        for failure in result.failed:
+            self.out.print(
+                escape(
+                    f"failed  {failure.channel_id},{failure.user_id}  "
+                    f"{describe_error(failure.error)}"
+                )
+            )
+        for channel_id, user_id in result.skipped:
+            self.out.print(escape(f"skipped  {channel_id},{user_id}"))
+        if result.duplicates:
+            self.out.print(f"{result.duplicates} repeated pair(s) sent once")
+        if result.stopped_by is not None:
+            self.error(result.stopped_by, hint="the run stopped here")
+        if not result.ok:
+            self.out.print(f"{len(result.failed)} failed, {len(result.skipped)} skipped")
+        return code
