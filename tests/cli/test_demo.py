@@ -1,0 +1,55 @@
+"""``whop-dm demo``: the bulk job against an embedded fake, with faults."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .conftest import command_env, run_whop_dm
+
+
+def test_demo_50_adds_50_and_exits_0() -> None:
+    run = run_whop_dm("demo", "--members", "50", "--json", env=command_env())
+    assert run.code == 0, run.output
+    summary = json.loads(run.stdout)
+    assert summary["added"] == 50
+    assert summary["failed"] == 0
+    assert summary["skipped"] == 0
+    # 48 places per channel: the creator and a host take two of the 50.
+    assert summary["channels"] == 2
+    # Every call is one request, plus one per retry.
+    assert summary["requests"] == summary["channels"] + 50 + summary["retries"]
+    assert summary["requests_per_second"] > 0
+
+
+def test_demo_human_summary_counts_the_members_added() -> None:
+    run = run_whop_dm("demo", "--members", "50", env=command_env())
+    assert run.code == 0, run.output
+    fields = dict(
+        re.findall(
+            r"^(channels|added|failed|retries|requests|elapsed|req/s) +(\S+)", run.stdout, re.M
+        )
+    )
+    assert fields["added"] == "50"
+    assert fields["failed"] == "0"
+    assert set(fields) == {"channels", "added", "failed", "retries", "requests", "elapsed", "req/s"}
+
+
+def test_demo_faults_are_retried() -> None:
+    # The fake draws its faults from random.Random(seed) in request order: with
+    # this seed and rate, some of the first requests are faulted.
+    run = run_whop_dm(
+        "demo", "--members", "10", "--chaos", "0.3", "--seed", "2", "--json", env=command_env()
+    )
+    assert run.code == 0, run.output
+    summary = json.loads(run.stdout)
+    assert summary["retries"] > 0
+    assert summary["added"] == 10
+
+
+def test_demo_without_faults_makes_no_retries() -> None:
+    run = run_whop_dm("demo", "--members", "30", "--chaos", "0", "--json", env=command_env())
+    assert run.code == 0, run.output
+    summary = json.loads(run.stdout)
+    assert summary["retries"] == 0
+    assert summary["requests"] == 1 + 30
