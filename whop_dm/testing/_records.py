@@ -36,12 +36,14 @@ class RecordedRequest:
 
     @property
     def api_path(self) -> str:
+        """The path relative to the base URL (``/dm_channels``)."""
         if self.path.startswith(API_PREFIX):
             return self.path[len(API_PREFIX) :] or "/"
         return self.path
 
     @property
     def json(self) -> Any:
+        """The parsed body, or None when it is empty or not JSON."""
         if not self.body:
             return None
         try:

@@ -326,6 +326,7 @@ class FakeWhop:
             return list(self._requests)
 
     def clear_requests(self) -> None:
+        """Forget the requests recorded so far (``requests`` becomes empty)."""
         with self._lock:
             self._requests.clear()
 
