@@ -147,7 +147,7 @@ def test_sample_test_file_passes_under_pytest(sample: Sample, tmp_path: Path) ->
         check=False,
     )
     output = result.stdout + result.stderr
-    if "NotImplementedError" in output and "issue 5" in output:
+    if "NotImplementedError" in output and ("_bulk.py" in output or "_dm_members.py" in output):
         pytest.xfail("bulk_create/add_many are not implemented yet (issue 5)")
     assert result.returncode == 0, output
     passed = re.search(r"(\d+) passed", output)
