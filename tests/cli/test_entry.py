@@ -33,6 +33,24 @@ def test_import_whop_dm_loads_neither_the_cli_nor_click_nor_rich() -> None:
     assert completed.stdout.strip() == "[]"
 
 
+def test_without_click_the_command_says_which_extra_to_install() -> None:
+    probe = (
+        "import sys; sys.modules['click'] = None; "
+        "from whop_dm._cli import main; main(['--version'])"
+    )
+    completed = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=command_env(),
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert 'pip install "whop-dm[cli]"' in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
 def test_an_unknown_command_is_a_usage_error() -> None:
     run = run_whop_dm("channels", "explode", env=command_env())
     assert run.code == 2

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,7 @@ from click.testing import CliRunner
 from whop_dm._cli._commands import cli
 from whop_dm.testing import FakeWhop
 
-from .conftest import ADMIN, API_KEY, RunWhopDm, new_channel
+from .conftest import ADMIN, API_KEY, RUN_TIMEOUT, RunWhopDm, command_env, new_channel
 
 
 def _members(fake: FakeWhop, channel_id: str) -> set[str]:
@@ -139,3 +143,47 @@ def test_usage_errors_exit_2_before_anything_is_sent(
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert fake.requests == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_progress_bar_is_drawn_when_stderr_is_a_terminal(fake: FakeWhop) -> None:
+    # (When it is piped, nothing at all: see test_add_from_arguments.)
+    import pty
+
+    channel_id = new_channel(fake, "user_001")
+    users = [f"user_{n:03d}" for n in range(2, 12)]
+    leader, follower = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO once every writer of the terminal has closed it
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        completed = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "whop_dm", "members", "add", "--channel", channel_id, *users],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            env=command_env(WHOP_BASE_URL=fake.base_url, WHOP_API_KEY=API_KEY, TERM="xterm"),
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+    finally:
+        os.close(follower)
+        reader.join(timeout=RUN_TIMEOUT)
+        os.close(leader)
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert completed.returncode == 0, terminal
+    assert "adding members" in terminal
+    assert "10/10" in terminal
+    assert "added 10 members to 1 channel" in completed.stdout

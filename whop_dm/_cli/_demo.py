@@ -101,7 +101,9 @@ async def run_demo(
             pairs = [
                 (channels[index // per_channel].id, user_id) for index, user_id in enumerate(users)
             ]
-            with output.progress("adding members", len(pairs)) as on_progress:
+            with output.progress(
+                "adding members", len(pairs), status=lambda: f"{retries} retries"
+            ) as on_progress:
                 result = await client.dm_members.bulk_create(
                     pairs, concurrency=concurrency, on_progress=on_progress
                 )

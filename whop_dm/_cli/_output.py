@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -167,8 +167,13 @@ class Output:
         click.secho(line, err=True, fg="red")
 
     @contextmanager
-    def progress(self, description: str, total: int | None) -> Iterator[ProgressCallback | None]:
-        """A live bar on stderr when it is a terminal; None (no bar) when it is piped."""
+    def progress(
+        self, description: str, total: int | None, status: Callable[[], str] | None = None
+    ) -> Iterator[ProgressCallback | None]:
+        """A live bar on stderr when it is a terminal; None (no bar) when it is piped.
+
+        ``status()``, when given, is shown after the bar and read again at each update.
+        """
         if not sys.stderr.isatty() or not self.err.is_terminal:
             yield None
             return
@@ -189,12 +194,16 @@ class Output:
             MofNCompleteColumn(),
             TaskProgressColumn(),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
             console=self.err,
         ) as bar:
-            task = bar.add_task(description, total=total)
+            task = bar.add_task(description, total=total, status=status() if status else "")
 
             def update(done: int, total: int | None) -> None:
-                bar.update(task, completed=done, total=total)
+                if status is None:
+                    bar.update(task, completed=done, total=total)
+                else:
+                    bar.update(task, completed=done, total=total, status=status())
 
             yield update
 
