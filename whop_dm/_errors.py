@@ -239,7 +239,7 @@ def error_from_response(
     envelope: Mapping[str, Any] = {}
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
         parsed = None
     if parsed is not None:
         body = parsed

@@ -336,7 +336,8 @@ class Transport:
         if 200 <= status < 300:
             try:
                 return json.loads(raw)
-            except ValueError as exc:
+            # RecursionError: a body nested deeper than the parser's stack allows.
+            except (ValueError, RecursionError) as exc:
                 text = raw.decode("utf-8", errors="replace").replace(self._api_key, "***")
                 raise ResponseDecodeError(
                     f"{method} {path} answered {status} with a body that is not JSON",
