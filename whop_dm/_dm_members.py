@@ -6,7 +6,7 @@ from collections.abc import AsyncIterable, Iterable
 from typing import TypeVar
 
 from ._arguments import check_id, check_idempotency_key
-from ._bulk import BulkAddResult, Pairs, ProgressCallback, run_bulk
+from ._bulk import BulkAddResult, Pairs, ProgressCallback, pairs_for, run_bulk
 from ._converter import decode
 from ._enums import MemberStatus, NotificationPreference, OpenStrEnum
 from ._models import DmMember
@@ -91,8 +91,41 @@ class AsyncDmMembers:
     ) -> BulkAddResult:
         """Add many ``(channel_id, user_id)`` pairs, across any number of channels.
 
-        See the bulk adds guide: every pair ends in exactly one of
-        ``added``, ``failed`` or ``skipped``.
+        A fixed pool of ``concurrency`` workers pulls pairs from ``pairs`` as
+        it goes, so a generator of millions is never held in memory, and the
+        client-wide rate-limit pause and ``max_connections`` apply as to any
+        call. Every pair read ends in exactly one of ``added``, ``failed`` or
+        ``skipped``, or is counted in ``duplicates`` when an equal pair came
+        earlier (that one is made once). Per-pair errors (an unknown user, a
+        full channel, not an admin of that channel) are recorded and the run
+        goes on; a fatal one (401, a 403 for a missing scope, a 429 the retry
+        policy gave up on) stops it: the calls in flight finish, the rest of
+        an input with a length goes to ``skipped`` unsent, a generator is not
+        read further, and ``stopped_by`` holds the error.
+
+        Args:
+            pairs: an iterable or async iterable of ``(channel_id, user_id)``.
+                An item that is not a pair of ids is recorded in ``failed``
+                with its ``TypeError``/``ValueError``; nothing is sent for it.
+            concurrency: the most calls in flight at once (an int, at least 1).
+            on_progress: called as ``on_progress(done, total)`` each time an
+                item is settled; ``total`` is ``len(pairs)``, or None when the
+                input has no length.
+
+        Raises:
+            ValueError, TypeError: bad arguments; nothing was sent.
+            Exception: whatever ``pairs`` or ``on_progress`` raised; the run
+                is stopped first (its calls in flight cancelled).
+
+        Cancelling the call cancels the calls in flight and leaves no task
+        behind; the client stays usable.
+
+        Example:
+            >>> result = await client.dm_members.bulk_create(  # doctest: +SKIP
+            ...     [("feed_1", "user_a"), ("feed_2", "user_b")], concurrency=32
+            ... )
+            >>> result.ok, len(result.added)  # doctest: +SKIP
+            (True, 2)
         """
         return await run_bulk(self.create, pairs, concurrency=concurrency, on_progress=on_progress)
 
@@ -104,9 +137,24 @@ class AsyncDmMembers:
         concurrency: int = 16,
         on_progress: ProgressCallback | None = None,
     ) -> BulkAddResult:
-        """Add many users to one channel; :meth:`bulk_create` for a single channel."""
-        channel = check_id("channel_id", channel_id)
-        raise NotImplementedError(channel, user_ids, concurrency, on_progress)
+        """Add many users to one channel: :meth:`bulk_create` with one channel.
+
+        ``user_ids`` is an iterable or async iterable of user ids, read as the
+        run goes; ``total`` in ``on_progress`` is ``len(user_ids)`` when it
+        has a length. A channel holds at most 50 members: the users beyond
+        that end in ``failed`` with a ``BadRequestError`` (code ``channel_full``).
+
+        Raises:
+            ValueError, TypeError: a bad ``channel_id``, ``user_ids`` that is a
+                string or not iterable, or a bad ``concurrency``; nothing was sent.
+
+        Example:
+            >>> result = await client.dm_members.add_many(  # doctest: +SKIP
+            ...     "feed_123", ["user_a", "user_b", "user_c"]
+            ... )
+        """
+        pairs = pairs_for(check_id("channel_id", channel_id), user_ids)
+        return await run_bulk(self.create, pairs, concurrency=concurrency, on_progress=on_progress)
 
     def list(
         self,

@@ -16,10 +16,11 @@ class RateLimitGate:
     """Holds every request of one client while the server has asked us to wait.
 
     When any request gets a 429 with a known wait, :meth:`pause` moves the
-    reopening time forward; every request then passes :meth:`wait` before it
-    is sent, so hundreds of concurrent tasks sit out the same window instead
-    of each discovering the limit with a request of its own. Requests already
-    on the wire cannot be held back.
+    reopening time forward; every request then passes :meth:`wait` once it
+    holds a connection slot and right before it is sent, so hundreds of
+    concurrent tasks sit out the same window instead of each discovering the
+    limit with a request of its own, and requests queued for a connection
+    wait too. Requests already on the wire cannot be held back.
 
     With ``rate`` set (requests per second), an aiolimiter leaky bucket also
     spaces requests out before they are sent.
@@ -35,8 +36,13 @@ class RateLimitGate:
             # Imported only when asked for: it costs import time otherwise.
             from aiolimiter import AsyncLimiter
 
-            # A bucket of one second's worth of requests: bursts up to `rate`.
-            self._limiter = AsyncLimiter(max_rate=rate, time_period=1.0)
+            if rate >= 1:
+                # A bucket of one second's worth of requests: bursts up to `rate`.
+                self._limiter = AsyncLimiter(max_rate=rate, time_period=1.0)
+            else:
+                # aiolimiter cannot acquire more than max_rate at once, so a rate
+                # below one per second is one request per 1/rate seconds.
+                self._limiter = AsyncLimiter(max_rate=1, time_period=1.0 / rate)
 
     @property
     def may_block(self) -> bool:
@@ -54,9 +60,16 @@ class RateLimitGate:
 
     async def wait(self) -> None:
         """Return when a request may be sent."""
-        # One sleep, not a loop: a test's no-op sleep must not spin forever.
-        delay = self._reopens_at - time.monotonic()
-        if delay > 0:
-            await self._sleep(delay)
+        target = self._reopens_at
+        while True:
+            delay = target - time.monotonic()
+            if delay > 0:
+                await self._sleep(delay)
+            # Sleep again only if another 429 pushed the reopening later while
+            # we slept: each extra round answers one real 429, so a test's
+            # no-op sleep cannot make this spin.
+            if self._reopens_at <= target:
+                break
+            target = self._reopens_at
         if self._limiter is not None:
             await self._limiter.acquire()
