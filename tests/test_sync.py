@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
+import os
 import signal
 import subprocess
 import sys
@@ -280,6 +281,47 @@ def test_a_forgotten_client_does_not_hang_or_warn_at_interpreter_exit(fake: Fake
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.strip() in fake.channels
+
+
+FORKED = """
+import os
+import sys
+import warnings
+import whop_dm
+
+warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a threaded process, 3.12+
+client = whop_dm.Client(sys.argv[1], base_url=sys.argv[2])
+client.dm_channels.create(with_user_ids=["user_bob"])
+pid = os.fork()
+if pid == 0:
+    try:
+        client.dm_channels.create(with_user_ids=["user_carol"])
+        os._exit(2)
+    except whop_dm.ClientClosedError as exc:
+        os._exit(0 if "fork" in str(exc) else 3)
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status))
+print("parent", client.dm_channels.create(with_user_ids=["user_dave"]).id)
+client.close()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_client_used_before_a_fork_refuses_calls_in_the_child_instead_of_hanging(
+    fake: FakeWhop,
+) -> None:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", textwrap.dedent(FORKED), KEY, fake.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang guard: the child would wait forever on a dead loop
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split()
+    assert lines[:2] == ["child", "0"], done.stdout + done.stderr
+    assert lines[3] in fake.channels
 
 
 # -- errors ----------------------------------------------------------------------------

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
 import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -39,7 +41,16 @@ class Portal:
     the loop's own, more than once.
     """
 
-    __slots__ = ("_closed", "_lock", "_loop", "_name", "_thread", "_thread_id")
+    __slots__ = (
+        "__weakref__",
+        "_closed",
+        "_forked",
+        "_lock",
+        "_loop",
+        "_name",
+        "_thread",
+        "_thread_id",
+    )
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -51,6 +62,8 @@ class Portal:
         self._thread: threading.Thread | None = None
         self._thread_id: int | None = None
         self._closed = False
+        self._forked = False
+        _PORTALS.add(self)
 
     @property
     def is_closed(self) -> bool:
@@ -96,7 +109,11 @@ class Portal:
             self._refuse_own_thread()
             with self._lock:
                 if self._closed:
-                    raise ClientClosedError("Cannot send a request: the client has been closed.")
+                    raise ClientClosedError(
+                        _FORKED_MESSAGE
+                        if self._forked
+                        else "Cannot send a request: the client has been closed."
+                    )
                 loop = self._loop or self._start()
                 future = asyncio.run_coroutine_threadsafe(coro, loop)
         except BaseException:
@@ -163,9 +180,32 @@ class Portal:
                 loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=timeout)
 
+    def _after_fork_in_child(self) -> None:
+        # The loop's thread did not come along, and the parent may have held
+        # the lock at the fork: without this a call would wait forever.
+        self._lock = threading.Lock()
+        if self._loop is not None:
+            self._closed = self._forked = True
+
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("running" if self._loop else "idle")
         return f"<Portal {self._name} {state}>"
+
+
+_PORTALS: weakref.WeakSet[Portal] = weakref.WeakSet()
+_FORKED_MESSAGE = (
+    "This client was used before the process forked, and its event loop thread "
+    "stayed in the parent: create the Client in each worker process, after the fork."
+)
+
+
+def _after_fork_in_child() -> None:
+    for portal in list(_PORTALS):
+        portal._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 async def _settle(coro: Coroutine[Any, Any, Any]) -> None:
