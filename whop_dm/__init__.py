@@ -5,7 +5,6 @@
 ...     channel = await client.dm_channels.create(with_user_ids=["user_b"])
 """
 
-from ._bulk import BulkAddResult, BulkFailure
 from ._client import AsyncClient
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
@@ -54,8 +53,6 @@ __all__ = [
     "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
-    "BulkAddResult",
-    "BulkFailure",
     "Client",
     "ClientClosedError",
     "ConflictError",
