@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 import whop_dm
-from whop_dm import AsyncClient, AsyncPager, Client, Page, PageInfo, RetryPolicy, SyncPager
+from whop_dm import AsyncClient, AsyncPager, Client, Page, PageInfo, RetryPolicy, SyncPager, _portal
 from whop_dm._sync import SyncResource
 from whop_dm.testing import FakeWhop
 
@@ -450,24 +450,27 @@ def test_an_exception_in_the_waiting_thread_cancels_the_coroutine_on_the_loop(
     class Interrupt(BaseException):
         pass
 
-    original = concurrent.futures.Future.result
-    calls: list[object] = []
+    class InterruptedWait:
+        """The thread's waiter lock, whose blocking wait for the result raises."""
 
-    def interrupting_result(
-        self: concurrent.futures.Future[object], timeout: float | None = None
-    ) -> object:
-        calls.append(self)
-        if len(calls) > 1:  # the portal's own wait for the cancellation
-            return original(self, timeout)
-        started.wait(timeout=60)
-        raise Interrupt
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
 
-    concurrent.futures.Future.result = interrupting_result  # type: ignore[assignment,method-assign]
+        def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+            if blocking and timeout == -1:  # the wait for the result
+                started.wait(timeout=60)
+                raise Interrupt
+            return self.lock.acquire(blocking, timeout)
+
+        def release(self) -> None:
+            self.lock.release()
+
+    _portal._waiters.lock = InterruptedWait()
     try:
         with pytest.raises(Interrupt):
             client._portal.run(slow())
     finally:
-        concurrent.futures.Future.result = original  # type: ignore[method-assign]
+        _portal._waiters.lock = None
 
     assert finished == ["cancelled"]
     assert tasks_on_loop(client) == 0

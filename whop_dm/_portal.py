@@ -1,21 +1,26 @@
 """A private event loop in a daemon thread, and the blocking hop onto it.
 
 The sync :class:`~whop_dm.Client` hands every coroutine to one ``Portal``;
-the caller's thread waits on a ``concurrent.futures.Future`` while the
-coroutine runs on the portal's loop. The hop is ``run_coroutine_threadsafe``
-plus one short critical section: no thread, loop or lock is made per call.
+the coroutine becomes a task on the portal's loop, and the caller's thread
+waits on a lock of its own that the task's done-callback releases.
+
+Why not ``asyncio.run_coroutine_threadsafe``: its ``concurrent.futures.Future``
+wakes the waiter with ``Condition.notify_all`` while still holding the
+condition's lock, so the woken caller blocks again at once, and each wait
+allocates a lock. Measured on loopback against FakeWhop (1,000 sequential
+``dm_members.create``), that cost 30-40 us per call more than this hand-over.
+Nothing is made per call but one small record; no thread, loop or lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import os
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ._errors import ClientClosedError
 
@@ -105,6 +110,13 @@ class Portal:
         cancels the coroutine on the loop, waits briefly for the cancellation
         to land, and propagates.
         """
+        waiter: threading.Lock | None = getattr(_waiters, "lock", None)
+        if waiter is None or not waiter.acquire(blocking=False):
+            # First call of this thread, or an interrupt left the last one's
+            # lock taken: start afresh.
+            waiter = _waiters.lock = threading.Lock()
+            waiter.acquire()
+        call = _Call(coro, waiter)
         try:
             self._refuse_own_thread()
             with self._lock:
@@ -114,39 +126,28 @@ class Portal:
                         if self._forked
                         else "Cannot send a request: the client has been closed."
                     )
-                loop = self._loop or self._start()
-                future = asyncio.run_coroutine_threadsafe(coro, loop)
+                (self._loop or self._start()).call_soon_threadsafe(call.start)
         except BaseException:
+            waiter.release()
             coro.close()  # never started: close it, or Python warns it was never awaited
             raise
         try:
-            return future.result()
-        except concurrent.futures.CancelledError:
-            if self._closed:
-                raise ClientClosedError(
-                    "The client was closed while this call was waiting."
-                ) from None
-            raise
+            waiter.acquire()  # released on the loop when the task is done
         except BaseException:
-            if not future.done():
-                self._cancel(future, coro)
+            # The loop will release this lock when the cancelled task ends;
+            # the thread's next call must not find it taken.
+            _waiters.lock = None
+            self._cancel(call)
             raise
+        waiter.release()
+        return call.outcome(self._closed)
 
-    def _cancel(
-        self, future: concurrent.futures.Future[Any], coro: Coroutine[Any, Any, Any]
-    ) -> None:
-        # future.cancel() asks the loop to cancel the task; the settle
-        # coroutine, queued behind the task's creation, waits for it to end.
-        future.cancel()
+    def _cancel(self, call: _Call[Any]) -> None:
         with self._lock:
             if self._closed or self._loop is None:
                 return
-            settle = _settle(coro)
-            waiter = asyncio.run_coroutine_threadsafe(settle, self._loop)
-        with contextlib.suppress(
-            concurrent.futures.TimeoutError, concurrent.futures.CancelledError
-        ):
-            waiter.result(timeout=CANCEL_GRACE + 1.0)
+            self._loop.call_soon_threadsafe(call.cancel)
+        call.waiter.acquire(timeout=CANCEL_GRACE)
 
     def close(
         self,
@@ -192,6 +193,41 @@ class Portal:
         return f"<Portal {self._name} {state}>"
 
 
+class _Call(Generic[T]):
+    """One coroutine handed to the loop, and the lock its caller waits on."""
+
+    __slots__ = ("coro", "task", "waiter")
+
+    def __init__(self, coro: Coroutine[Any, Any, T], waiter: threading.Lock) -> None:
+        self.coro = coro
+        self.waiter = waiter
+        self.task: asyncio.Task[T] | None = None
+
+    def start(self) -> None:  # on the loop
+        self.task = asyncio.get_running_loop().create_task(self.coro)
+        self.task.add_done_callback(self.done)
+
+    def done(self, task: asyncio.Task[T]) -> None:  # on the loop
+        self.waiter.release()
+
+    def cancel(self) -> None:  # on the loop, queued behind start()
+        if self.task is not None:
+            self.task.cancel()
+
+    def outcome(self, closed: bool) -> T:
+        assert self.task is not None
+        try:
+            return self.task.result()
+        except asyncio.CancelledError:
+            if closed:
+                raise ClientClosedError(
+                    "The client was closed while this call was waiting."
+                ) from None
+            raise
+
+
+# Each thread waits on one lock of its own, reused from call to call.
+_waiters = threading.local()
 _PORTALS: weakref.WeakSet[Portal] = weakref.WeakSet()
 _FORKED_MESSAGE = (
     "This client was used before the process forked, and its event loop thread "
@@ -206,13 +242,6 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-async def _settle(coro: Coroutine[Any, Any, Any]) -> None:
-    for task in asyncio.all_tasks():
-        if task.get_coro() is coro:
-            task.cancel()
-            await asyncio.wait([task], timeout=CANCEL_GRACE)
 
 
 async def _shutdown(final: Callable[[], Coroutine[Any, Any, None]] | None) -> None:
