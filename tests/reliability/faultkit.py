@@ -241,3 +241,99 @@ class FaultProxy:
             if transport is not None:
                 asyncio.get_running_loop().call_soon(transport.close)
         return response
+
+
+# -- a FakeWhop in its own process --------------------------------------------------------
+
+_FAKE_PROCESS = r"""
+import asyncio, json, sys
+from whop_dm.testing import FakeWhop
+
+async def main(key, owner, users):
+    async with FakeWhop(record_requests=False, max_channel_members=50) as fake:
+        fake.add_user(owner)
+        fake.add_api_key(key, user_id=owner)
+        for user in users:
+            fake.add_user(user)
+        print(fake.base_url, flush=True)
+        loop = asyncio.get_running_loop()
+        while True:
+            line = (await loop.run_in_executor(None, sys.stdin.readline)).split()
+            if not line or line[0] == "quit":
+                return
+            if line[0] == "chaos":
+                fake.chaos(float(line[1]), seed=int(line[2]), retry_after=0)
+                print("ok", flush=True)
+            elif line[0] == "memberships":
+                rows = [[m.channel_id, m.user_id] for m in fake.memberships]
+                print(json.dumps(rows), flush=True)
+
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.stdin.readline().split()))
+"""
+
+
+class FakeProcess:
+    """A FakeWhop (no request recording, 50 members a channel) in a child process.
+
+    So that the test process's memory is the client's alone. Controlled over
+    stdin: ``chaos(rate, seed)`` and ``memberships()`` (``(channel, user)`` rows).
+    """
+
+    def __init__(self, users: Iterable[str]) -> None:
+        self._users = list(users)
+        self._process: asyncio.subprocess.Process | None = None
+        self.base_url = ""
+
+    async def _line(self) -> str:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        line = await asyncio.wait_for(self._process.stdout.readline(), 60)
+        assert line, "the fake's process ended"
+        return line.decode().strip()
+
+    async def _send(self, text: str) -> None:
+        assert self._process is not None
+        assert self._process.stdin is not None
+        self._process.stdin.write(text.encode() + b"\n")
+        await self._process.stdin.drain()
+
+    async def __aenter__(self) -> FakeProcess:
+        import sys
+
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _FAKE_PROCESS,
+            KEY,
+            OWNER,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            # 64 MiB lines: the memberships of a soak come back as one JSON line.
+            limit=64 * 2**20,
+        )
+        await self._send(" ".join(self._users))
+        self.base_url = await self._line()
+        return self
+
+    async def chaos(self, rate: float, seed: int = 0) -> None:
+        await self._send(f"chaos {rate} {seed}")
+        assert await self._line() == "ok"
+
+    async def memberships(self) -> list[tuple[str, str]]:
+        import json
+
+        await self._send("memberships")
+        return [(c, u) for c, u in json.loads(await self._line())]
+
+    async def __aexit__(self, *exc: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.returncode is None:
+            with contextlib.suppress(ConnectionError):
+                await self._send("quit")
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except asyncio.TimeoutError:
+                process.kill()
+                await process.wait()
