@@ -180,15 +180,14 @@ async def test_a_bulk_create_cancelled_anywhere_leaks_nothing(stage: Stage, seed
         return client.dm_members.bulk_create(pairs, concurrency=concurrency)
 
     task = await cancel_at_random(bulk(), rng)
-    # bulk_create awaits its workers before it returns or re-raises the cancel.
-    assert not pending_tasks(stage.tasks_before | {task}) or await settle(
-        lambda: acquired_connections(client) == 0
-    )
+    # bulk_create awaits its workers before it returns or re-raises the cancel:
+    # none is left, and no connection is held (the fake may still be finishing
+    # a handler of its own, which is not the client's).
+    workers = [t for t in pending_tasks(stage.tasks_before) if "worker" in repr(t.get_coro())]
+    assert workers == []
     assert acquired_connections(client) == 0
-    result = None
     if not task.cancelled():
-        result = task.result()
-        assert result.total == len(pairs)
+        assert task.result().total == len(pairs)
 
     async def redo() -> None:
         again = await bulk()
@@ -196,4 +195,3 @@ async def test_a_bulk_create_cancelled_anywhere_leaks_nothing(stage: Stage, seed
         assert len(again.added) == len(pairs)
 
     await after_cancel(client, stage, redo, set(pairs))
-    del result
