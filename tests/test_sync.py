@@ -181,6 +181,24 @@ def test_32_threads_share_one_client_and_every_membership_lands_once(fake: FakeW
     assert sorted(added) == sorted(wanted)
 
 
+def test_bulk_create_works_blocking_and_its_progress_callback_runs_on_the_loop_thread(
+    client: Client, fake: FakeWhop
+) -> None:
+    channel = client.dm_channels.create(with_user_ids=["user_bob"])
+    threads: set[str] = set()
+
+    result = client.dm_members.bulk_create(
+        [(channel.id, "user_carol"), (channel.id, "user_dave")],
+        concurrency=2,
+        on_progress=lambda done, total: threads.add(threading.current_thread().name),
+    )
+
+    assert result.ok
+    assert sorted(m.user_id for m in result.added) == ["user_carol", "user_dave"]
+    assert client._portal.thread is not None
+    assert threads == {client._portal.thread.name}
+
+
 # -- close -----------------------------------------------------------------------------
 
 
