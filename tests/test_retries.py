@@ -226,3 +226,18 @@ def test_the_default_policy_is_the_documented_one() -> None:
     assert policy.max_retry_after == 60.0
     assert policy.retry_statuses == {408, 409, 429, 500, 502, 503, 504}
     assert whop_dm.RetryPolicy.disabled().max_attempts == 1
+
+
+async def test_after_a_too_long_retry_after_other_calls_fail_without_a_request(
+    scripted_server: ScriptedServer, sleeps: Sleeps
+) -> None:
+    scripted_server.answer(json_answer(LIMITED, 429, {"Retry-After": "3600"}), json_answer(MEMBER))
+    async with scripted_server.client(retry=sleeps.policy()) as client:
+        with pytest.raises(whop_dm.RateLimitError):
+            await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+        with pytest.raises(whop_dm.RateLimitError) as caught:
+            await client.dm_members.create(channel_id="feed_1", user_id="user_d")
+    assert caught.value.retry_after is not None
+    assert caught.value.retry_after > 3000
+    assert len(scripted_server.seen) == 1
+    assert sleeps.waits == []

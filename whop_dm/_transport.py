@@ -290,6 +290,17 @@ class Transport:
             # Checked once a slot is ours, right before sending: a request that
             # queued for a connection before a 429 arrived must wait it out too.
             if gate.may_block:
+                held = gate.paused_for
+                if held > self._retry.max_retry_after:
+                    # The server asked for a longer wait than the policy will
+                    # sleep: fail here rather than spend a request to learn it.
+                    raise RateLimitError(
+                        f"{method} {path} not sent: the server asked this client to wait "
+                        f"{held:.0f}s, longer than max_retry_after",
+                        status_code=429,
+                        type="rate_limit_exceeded",
+                        retry_after=held,
+                    )
                 await gate.wait()
             session = self._session
             if session is None or self._state is not _State.OPENED:
@@ -349,6 +360,7 @@ class Transport:
             wait = error.retry_after
             if wait is None:
                 wait = self._retry.backoff(1)
-            if wait <= self._retry.max_retry_after:
-                self._gate.pause(wait)
+            # Every request of the client holds (or, past max_retry_after,
+            # fails at once) until the server's wait has passed.
+            self._gate.pause(wait)
         raise error
