@@ -5,6 +5,7 @@
 ...     channel = await client.dm_channels.create(with_user_ids=["user_b"])
 """
 
+from ._bulk import BulkAddResult, BulkFailure
 from ._client import AsyncClient
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
@@ -52,6 +53,8 @@ __all__ = [
     "AsyncMessages",
     "AsyncPager",
     "AuthenticationError",
+    "BulkAddResult",
+    "BulkFailure",
     "BadRequestError",
     "Client",
     "ClientClosedError",

@@ -4,7 +4,7 @@ The run is ``concurrency`` worker tasks, each pulling the next pair from the
 input, sending it, and recording where it ended. Nothing is read ahead: at
 most ``concurrency`` pairs are pulled and not yet settled, so a generator of
 millions costs memory for the workers, not for the input (the record of
-distinct pairs and the result's own lists aside, see :func:`run_bulk`).
+distinct pairs and the result's own lists aside, see `run_bulk`).
 Only asyncio primitives that exist on Python 3.10 are used (no TaskGroup).
 """
 
@@ -65,7 +65,7 @@ _END: Any = object()
 class BulkFailure:
     """A pair that was tried and failed, with the error it ended on.
 
-    ``error`` is the :class:`WhopError` of the call, or the ``ValueError`` /
+    ``error`` is the `WhopError` of the call, or the ``ValueError`` /
     ``TypeError`` for a pair that could not be sent at all (an empty id, a
     non-string, an item that is not a ``(channel_id, user_id)`` pair). For such
     an item, a field that was not a string holds its ``repr()`` and, for an
@@ -357,7 +357,7 @@ async def run_bulk(
     per distinct pair (about 100 bytes each: ~10 MB for 100,000 pairs). The
     result holds one record per pair, too.
 
-    A fatal error (see :func:`is_fatal`) stops the run: no new pair is read,
+    A fatal error (see `is_fatal`) stops the run: no new pair is read,
     the calls in flight finish and are recorded, and for an input with a
     length the rest of it goes to ``skipped`` unsent; a generator or async
     iterable is simply not read further (its remaining items stay in it).

@@ -58,16 +58,16 @@ class AsyncClient:
 
     One client holds one connection pool; share it between all the tasks of
     an event loop (it is safe under ``asyncio.gather`` with thousands of
-    calls) and close it when done, with ``async with`` or :meth:`aclose`.
+    calls) and close it when done, with ``async with`` or `aclose`.
 
     Args:
         api_key: the API key; defaults to ``WHOP_API_KEY``.
         base_url: the API root; defaults to ``WHOP_BASE_URL``, then
             ``https://api.whop.com/api/v1``. Plain http is refused unless the
             host is loopback or ``allow_http=True``.
-        timeout: a :class:`Timeout`, or seconds per attempt (default: 60 s per
+        timeout: a `Timeout`, or seconds per attempt (default: 60 s per
             attempt, 10 s to connect).
-        retry: a :class:`RetryPolicy` (default ``RetryPolicy()``); use
+        retry: a `RetryPolicy` (default ``RetryPolicy()``); use
             ``RetryPolicy.disabled()`` for a single attempt.
         max_connections: the most requests in flight at once (default 100).
         headers: extra headers for every request.
@@ -77,7 +77,7 @@ class AsyncClient:
         rate_limit: at most this many requests per second from this client
             (default: no client-side cap; Whop allows 600 per minute per
             operation and key).
-        on_retry: called with a :class:`RetryEvent` before each retry wait.
+        on_retry: called with a `RetryEvent` before each retry wait.
         allow_http: permit a plain-http ``base_url`` to a non-loopback host.
 
     Example:
@@ -149,7 +149,7 @@ class AsyncClient:
 
     @property
     def is_closed(self) -> bool:
-        """True once :meth:`aclose` has run."""
+        """True once `aclose` has run."""
         return self._transport.is_closed
 
     async def aclose(self) -> None:

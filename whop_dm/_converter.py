@@ -110,7 +110,7 @@ if TYPE_CHECKING:
 
 
 def decode(data: Any, cls: type[T], what: str) -> T:
-    """Structure ``data`` as ``cls``, or raise :class:`ResponseDecodeError`.
+    """Structure ``data`` as ``cls``, or raise `ResponseDecodeError`.
 
     ``what`` names the call for the message (``"POST /dm_members"``).
     """

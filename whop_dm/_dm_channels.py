@@ -80,7 +80,7 @@ class AsyncDmChannels:
         """The caller's DM channels, fetched page by page as you iterate.
 
         Not a coroutine: it checks the arguments at once and returns an
-        :class:`AsyncPager`; the first request is sent when you iterate
+        `AsyncPager`; the first request is sent when you iterate
         (``async for``) or call ``first_page()``. Breaking out of the loop
         stops fetching.
 

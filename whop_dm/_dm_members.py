@@ -137,7 +137,7 @@ class AsyncDmMembers:
         concurrency: int = 16,
         on_progress: ProgressCallback | None = None,
     ) -> BulkAddResult:
-        """Add many users to one channel: :meth:`bulk_create` with one channel.
+        """Add many users to one channel: `bulk_create` with one channel.
 
         ``user_ids`` is an iterable or async iterable of user ids, read as the
         run goes; ``total`` in ``on_progress`` is ``len(user_ids)`` when it
@@ -165,7 +165,7 @@ class AsyncDmMembers:
         """The memberships of a channel, fetched page by page as you iterate.
 
         Not a coroutine: it checks the arguments at once and returns an
-        :class:`AsyncPager`; the first request is sent when you iterate.
+        `AsyncPager`; the first request is sent when you iterate.
         Members come in join order. List answers may leave out
         ``notification_preference`` (it is then None).
 
@@ -218,9 +218,9 @@ class AsyncDmMembers:
 
         Args:
             id: the membership (``dmm_...``).
-            status: a :class:`MemberStatus` or its value (``"accepted"``,
+            status: a `MemberStatus` or its value (``"accepted"``,
                 ``"hidden"``, ``"archived"``...).
-            notification_preference: a :class:`NotificationPreference` or its
+            notification_preference: a `NotificationPreference` or its
                 value (``"all"``, ``"mentions"``, ``"none"``).
 
         Raises:

@@ -1,9 +1,9 @@
 """The exceptions whop-dm raises.
 
-Every failure of a call is a :class:`WhopError`. Failures the server answered
-are :class:`APIError` subclasses chosen by HTTP status; failures to get an
-answer at all are :class:`APIConnectionError`; a success whose body is not the
-promised JSON is a :class:`ResponseDecodeError`. Bad arguments are plain
+Every failure of a call is a `WhopError`. Failures the server answered
+are `APIError` subclasses chosen by HTTP status; failures to get an
+answer at all are `APIConnectionError`; a success whose body is not the
+promised JSON is a `ResponseDecodeError`. Bad arguments are plain
 ``ValueError`` / ``TypeError`` raised before anything is sent.
 """
 
@@ -47,7 +47,7 @@ class MissingAPIKeyError(WhopError, ValueError):
 
 
 class ClientClosedError(WhopError, RuntimeError):
-    """The client was used after :meth:`AsyncClient.aclose` (or ``close``)."""
+    """The client was used after `AsyncClient.aclose` (or ``close``)."""
 
 
 class APIError(WhopError):

@@ -15,8 +15,8 @@ __all__ = ["RateLimitGate"]
 class RateLimitGate:
     """Holds every request of one client while the server has asked us to wait.
 
-    When any request gets a 429 with a known wait, :meth:`pause` moves the
-    reopening time forward; every request then passes :meth:`wait` once it
+    When any request gets a 429 with a known wait, `pause` moves the
+    reopening time forward; every request then passes `wait` once it
     holds a connection slot and right before it is sent, so hundreds of
     concurrent tasks sit out the same window instead of each discovering the
     limit with a request of its own, and requests queued for a connection
@@ -46,7 +46,7 @@ class RateLimitGate:
 
     @property
     def may_block(self) -> bool:
-        """False when :meth:`wait` would return at once (no cap, no pause ever set)."""
+        """False when `wait` would return at once (no cap, no pause ever set)."""
         return self._limiter is not None or self._reopens_at > 0.0
 
     @property

@@ -1,6 +1,6 @@
 """Records of messages: ``Message`` and the parts it carries.
 
-Like :mod:`whop_dm._models`: frozen, slotted attrs classes built by the one
+Like `whop_dm._models`: frozen, slotted attrs classes built by the one
 converter, which ignores unknown fields and keeps unknown enum values. Fields
 the spec marks required but that a message can do without (mentions, poll,
 counts) have defaults, so an answer that leaves them out still decodes.

@@ -94,7 +94,7 @@ class AsyncMessages:
         """The messages of a channel, fetched page by page as you iterate.
 
         Not a coroutine: it checks the arguments at once and returns an
-        :class:`AsyncPager`; the first request is sent when you iterate.
+        `AsyncPager`; the first request is sent when you iterate.
         Reading a channel's messages marks it viewed for the caller.
 
         Args:

@@ -1,7 +1,7 @@
 """Records the DM API answers with: frozen, slotted attrs classes.
 
 Field names and meanings follow Whop's schemas. They are built from JSON by
-the one converter in :mod:`whop_dm._converter`, which ignores fields this
+the one converter in `whop_dm._converter`, which ignores fields this
 version does not know and keeps enum values it has never seen.
 """
 

@@ -90,9 +90,9 @@ class AsyncPager(Generic[T]):
 
     ``async for record in pager`` asks for the next page (``after=<end_cursor>``)
     only when the current one is used up, and stops after the last; breaking
-    out of the loop stops fetching. For paging by hand, :meth:`first_page`
-    gives the first :class:`Page` with its ``page_info``, :meth:`fetch_page`
-    the page after a cursor, and :meth:`pages` walks whole pages.
+    out of the loop stops fetching. For paging by hand, `first_page`
+    gives the first `Page` with its ``page_info``, `fetch_page`
+    the page after a cursor, and `pages` walks whole pages.
 
     A pager holds no connection and no state between iterations: each
     ``async for`` starts again from the first page, so one pager may be

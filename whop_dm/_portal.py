@@ -1,6 +1,6 @@
 """A private event loop in a daemon thread, and the blocking hop onto it.
 
-The sync :class:`~whop_dm.Client` hands every coroutine to one ``Portal``;
+The sync `Client` hands every coroutine to one ``Portal``;
 the coroutine becomes a task on the portal's loop, and the caller's thread
 waits on a lock of its own that the task's done-callback releases.
 
@@ -41,8 +41,8 @@ EXIT_CLOSE_TIMEOUT = 2.0
 class Portal:
     """Runs coroutines on one private event loop from any thread, blocking.
 
-    The loop and its daemon thread start on the first :meth:`run`. Safe to
-    share between threads; :meth:`close` may be called from any thread but
+    The loop and its daemon thread start on the first `run`. Safe to
+    share between threads; `close` may be called from any thread but
     the loop's own, more than once.
     """
 

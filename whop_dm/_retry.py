@@ -71,7 +71,7 @@ class RetryPolicy:
     and on connection failures and timeouts. A server-given wait
     (``retry-after-ms``, ``Retry-After``, or Whop's "Try again in N seconds.")
     replaces the backoff; when it is longer than ``max_retry_after`` the call
-    raises :class:`RateLimitError` at once instead of sleeping.
+    raises `RateLimitError` at once instead of sleeping.
 
     400, 401, 403, 404 and 422 are never retried (they are not in
     ``retry_statuses`` by default; a request that was refused would be refused
@@ -80,7 +80,7 @@ class RetryPolicy:
     sends, which all carry an ``Idempotency-Key``.
 
     ``sleep`` is the coroutine used for every wait (retry backoff and the
-    client-wide rate-limit pause); tests replace it, see :meth:`instant`.
+    client-wide rate-limit pause); tests replace it, see `instant`.
 
     Example:
         >>> RetryPolicy(max_attempts=5, deadline=30.0).max_attempts

@@ -1,9 +1,9 @@
-"""``Client``: the blocking face of :class:`AsyncClient`.
+"""``Client``: the blocking face of `AsyncClient`.
 
 Nothing here sends a request of its own. Each blocking method is derived from
-its async twin by a descriptor (:class:`blocking`, :class:`blocking_pager`)
+its async twin by a descriptor (`blocking`, `blocking_pager`)
 that calls the async method and runs the coroutine on the client's
-:class:`~whop_dm._portal.Portal`, so the request takes the one path through
+`Portal`, so the request takes the one path through
 the code, and mypy sees the async signature with the return type unwrapped.
 A sync resource is one line per method::
 
@@ -58,8 +58,8 @@ class SyncPager(Generic[T]):
 
     ``for record in pager`` asks for the next page only when the current one
     is used up, and stops after the last; breaking out of the loop stops
-    fetching. :meth:`first_page`, :meth:`fetch_page` and :meth:`pages` are the
-    blocking forms of :class:`AsyncPager`'s. Each page is fetched through the
+    fetching. `first_page`, `fetch_page` and `pages` are the
+    blocking forms of `AsyncPager`'s. Each page is fetched through the
     client's event loop thread; a pager holds no connection, and each
     iteration starts again from the first page.
     """
@@ -175,9 +175,8 @@ class _Derived(Generic[R, P, T]):
     def _bind(self, obj: SyncResource[R], call: Callable[P, V]) -> Callable[P, V]:
         functools.update_wrapper(call, getattr(obj._resource, self.name))
         call.__qualname__ = f"{type(obj).__name__}.{self.name}"
-        call.__doc__ = (
-            f"Blocking form of :meth:`{self.method.__qualname__}` ({self._kind}).\n\n"
-            + (self.method.__doc__ or "")
+        call.__doc__ = f"Blocking form of `{self.method.__qualname__}` ({self._kind}).\n\n" + (
+            self.method.__doc__ or ""
         )
         obj.__dict__[self.name] = call
         return call
@@ -217,7 +216,7 @@ class blocking(_Derived[R, P, T]):
 
 class blocking_pager(_Derived[R, P, T]):
     """``list = blocking_pager(AsyncX.list)``: a method returning ``AsyncPager[T]``,
-    made to return a :class:`SyncPager` of the same records."""
+    made to return a `SyncPager` of the same records."""
 
     _kind = "returns a SyncPager; each page is fetched on the client's event loop thread"
 
@@ -286,7 +285,7 @@ class Messages(SyncResource[AsyncMessages]):
 
 
 class resource(Generic[S]):
-    """``dm_members = resource(DmMembers)`` on :class:`Client`: built on first access."""
+    """``dm_members = resource(DmMembers)`` on `Client`: built on first access."""
 
     def __init__(self, cls: type[S]) -> None:
         self.cls = cls
@@ -311,16 +310,16 @@ class Client:
     """A blocking client for Whop's DM API, for scripts, notebooks, web views and task queues.
 
     The same arguments, resources, methods, return types and errors as
-    :class:`AsyncClient`, without ``await``::
+    `AsyncClient`, without ``await``::
 
         with whop_dm.Client() as client:
             channel = client.dm_channels.create(with_user_ids=["user_b"])
 
-    It runs an :class:`AsyncClient` on one private event loop in a daemon
+    It runs an `AsyncClient` on one private event loop in a daemon
     thread, started on the first call, so it works where an event loop is
     already running (a notebook cell, async code calling sync code). One
     client may be shared by any number of threads; calls from them run
-    concurrently over one connection pool. Close it with :meth:`close` or
+    concurrently over one connection pool. Close it with `close` or
     ``with``; a client that is never closed is closed when it is garbage
     collected or at interpreter exit.
 
@@ -330,7 +329,7 @@ class Client:
     Ctrl-C (or any exception raised in the caller's thread) during a call
     cancels that call's request before it propagates.
 
-    Arguments are those of :class:`AsyncClient`, less ``session``: an
+    Arguments are those of `AsyncClient`, less ``session``: an
     ``aiohttp`` session is bound to the event loop it was made on, and this
     client's loop is private.
     """
@@ -394,13 +393,13 @@ class Client:
 
     @property
     def is_closed(self) -> bool:
-        """True once :meth:`close` has run."""
+        """True once `close` has run."""
         return self._portal.is_closed
 
     def close(self) -> None:
         """Close the connection pool, stop the loop and join its thread. Idempotent.
 
-        Calls still waiting in other threads end with :class:`ClientClosedError`.
+        Calls still waiting in other threads end with `ClientClosedError`.
         """
         self._finalizer.detach()
         self._portal.close(self._async.aclose)

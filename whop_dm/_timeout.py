@@ -40,7 +40,7 @@ TimeoutTypes = Timeout | float | int
 
 
 def coerce_timeout(value: object) -> Timeout:
-    """A :class:`Timeout` from what a caller passed: a Timeout or a number of seconds."""
+    """A `Timeout` from what a caller passed: a Timeout or a number of seconds."""
     if isinstance(value, Timeout):
         return value
     if value is None:

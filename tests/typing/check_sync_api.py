@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing_extensions import assert_type
 
 import whop_dm
-from whop_dm._bulk import BulkAddResult
+from whop_dm import BulkAddResult
 
 
 def blocking_client(client: whop_dm.Client) -> None:

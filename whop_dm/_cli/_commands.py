@@ -1,6 +1,6 @@
 """The commands of ``whop-dm``: argument parsing, one call into the client, rendering.
 
-Every command that talks to Whop builds one :class:`~whop_dm.AsyncClient` and
+Every command that talks to Whop builds one `AsyncClient` and
 calls its methods; bulk adds go through ``add_many`` / ``bulk_create``. Exit
 codes: 0 all done, 1 something failed (listed), 2 usage or authentication
 errors (bad arguments, no key, 401, 403). An error is one line on stderr;

@@ -1,6 +1,6 @@
 """``whop-dm demo``: the main job of the library, run against an embedded fake Whop.
 
-It starts a :class:`~whop_dm.testing.FakeWhop` on loopback, seeds it with
+It starts a `FakeWhop` on loopback, seeds it with
 users and a key, then does what a bulk job does with the real API: creates
 the DM channels it needs and adds the memberships across them with
 ``bulk_create``, while the fake faults a share of the requests (429s, 5xx,
