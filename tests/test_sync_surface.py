@@ -17,9 +17,14 @@ from whop_dm._sync import SyncResource, blocking, blocking_pager, resource
 
 
 def async_resources() -> dict[str, type]:
+    # AsyncClient imports some resource classes only for type checking (they
+    # load on first use), so their modules are handed to get_type_hints.
+    import whop_dm._messages
+
+    hints = typing.get_type_hints(AsyncClient, localns=vars(whop_dm._messages))
     return {
         name: hint
-        for name, hint in typing.get_type_hints(AsyncClient).items()
+        for name, hint in hints.items()
         if not name.startswith("_") and isinstance(hint, type)
     }
 

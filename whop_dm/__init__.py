@@ -5,7 +5,8 @@
 ...     channel = await client.dm_channels.create(with_user_ids=["user_b"])
 """
 
-from ._bulk import BulkAddResult, BulkFailure
+from typing import TYPE_CHECKING, Any
+
 from ._client import AsyncClient
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
@@ -27,21 +28,60 @@ from ._errors import (
     VerificationRequiredError,
     WhopError,
 )
-from ._message_models import (
-    Message,
-    MessagePoll,
-    MessageUser,
-    PollOption,
-    PollVote,
-    ReactionCount,
-)
-from ._messages import AsyncMessages
 from ._models import DmChannel, DmMember
 from ._pagination import AsyncPager, Page, PageInfo
 from ._retry import RetryEvent, RetryPolicy
-from ._sync import Client, DmChannels, DmMembers, Messages, SyncPager
 from ._timeout import Timeout
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._bulk import BulkAddResult, BulkFailure
+    from ._message_models import (
+        Message,
+        MessagePoll,
+        MessageUser,
+        PollOption,
+        PollVote,
+        ReactionCount,
+    )
+    from ._messages import AsyncMessages
+    from ._sync import Client, DmChannels, DmMembers, Messages, SyncPager
+
+# Names loaded on first use: the blocking client (a thread, a portal), the
+# messages and the bulk machinery cost import time that an async program, or one that never
+# adds in bulk, should not pay (see the import-time benchmark).
+_LAZY = {
+    "AsyncMessages": "._messages",
+    "Message": "._message_models",
+    "MessagePoll": "._message_models",
+    "MessageUser": "._message_models",
+    "PollOption": "._message_models",
+    "PollVote": "._message_models",
+    "ReactionCount": "._message_models",
+    "BulkAddResult": "._bulk",
+    "BulkFailure": "._bulk",
+    "Client": "._sync",
+    "DmChannels": "._sync",
+    "DmMembers": "._sync",
+    "Messages": "._sync",
+    "SyncPager": "._sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "APIConnectionError",

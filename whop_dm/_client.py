@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
 from ._errors import MissingAPIKeyError
-from ._messages import AsyncMessages
 from ._retry import RetryEvent, RetryPolicy
 from ._timeout import DEFAULT_TIMEOUT, TimeoutTypes, coerce_timeout
 from ._transport import DEFAULT_BASE_URL, Transport, check_base_url, check_header_value
+
+if TYPE_CHECKING:
+    from ._messages import AsyncMessages
 
 __all__ = ["AsyncClient"]
 
@@ -140,7 +143,19 @@ class AsyncClient:
         )
         self.dm_channels = AsyncDmChannels(self._transport)
         self.dm_members = AsyncDmMembers(self._transport)
-        self.messages = AsyncMessages(self._transport)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # ``messages`` is built on first use: its records cost import time
+            # that a program which only manages channels and members should
+            # not pay.
+            if name == "messages":
+                from ._messages import AsyncMessages
+
+                self.messages = AsyncMessages(self._transport)
+                return self.messages
+            raise AttributeError(f"'AsyncClient' object has no attribute {name!r}")
 
     @property
     def base_url(self) -> str:

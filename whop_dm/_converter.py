@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,6 +57,13 @@ def _strict_str(value: Any, _: type) -> str:
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
+def _interned_str(value: Any, _: type) -> str:
+    # Channel ids repeat across the memberships of a bulk run (up to 50 per
+    # channel): one shared string instead of one per record keeps a 100,000-pair
+    # BulkAddResult ~7 MB smaller.
+    return sys.intern(_strict_str(value, str))
+
+
 def _strict_bool(value: Any, _: type) -> bool:
     if isinstance(value, bool):
         return value
@@ -83,6 +91,15 @@ def _make_converter() -> cattrs.Converter:
     # By class, so that dispatch on the MRO picks it before the str hook.
     conv.register_structure_hook(OpenStrEnum, _structure_open_enum)
     conv.register_unstructure_hook(OpenStrEnum, lambda member: member.value)
+
+    from cattrs.gen import make_dict_structure_fn, override
+
+    from ._models import DmMember
+
+    conv.register_structure_hook(
+        DmMember,
+        make_dict_structure_fn(DmMember, conv, channel_id=override(struct_hook=_interned_str)),
+    )
     return conv
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ._arguments import check_id, check_idempotency_key
-from ._bulk import BulkAddResult, Pairs, ProgressCallback, pairs_for, run_bulk
 from ._converter import decode
 from ._enums import MemberStatus, NotificationPreference, OpenStrEnum
 from ._models import DmMember
 from ._pagination import AsyncPager, check_page_size, cursor_pager
 from ._paths import item_path
 from ._transport import Transport
+
+if TYPE_CHECKING:
+    # The bulk machinery is imported on first use: it is not free to import,
+    # and most programs never call it.
+    from ._bulk import BulkAddResult, Pairs, ProgressCallback
 
 __all__ = ["AsyncDmMembers"]
 
@@ -127,6 +131,8 @@ class AsyncDmMembers:
             >>> result.ok, len(result.added)  # doctest: +SKIP
             (True, 2)
         """
+        from ._bulk import run_bulk
+
         return await run_bulk(self.create, pairs, concurrency=concurrency, on_progress=on_progress)
 
     async def add_many(
@@ -153,6 +159,8 @@ class AsyncDmMembers:
             ...     "feed_123", ["user_a", "user_b", "user_c"]
             ... )
         """
+        from ._bulk import pairs_for, run_bulk
+
         pairs = pairs_for(check_id("channel_id", channel_id), user_ids)
         return await run_bulk(self.create, pairs, concurrency=concurrency, on_progress=on_progress)
 

@@ -17,7 +17,7 @@ from ._enums import MessageType
 __all__ = ["Message", "MessagePoll", "MessageUser", "PollOption", "PollVote", "ReactionCount"]
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class MessageUser:
     """The author of a message.
 
@@ -32,7 +32,7 @@ class MessageUser:
     name: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class PollOption:
     """One choice of a poll: ``id`` (``"1"``, ``"2"``, ...) and its ``text``."""
 
@@ -40,14 +40,14 @@ class PollOption:
     text: str
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class MessagePoll:
     """A poll attached to a message; ``options`` may be None."""
 
     options: tuple[PollOption, ...] | None = None
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class PollVote:
     """How many users voted for one poll option (``option_id`` may be None)."""
 
@@ -55,7 +55,7 @@ class PollVote:
     count: int
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class ReactionCount:
     """How many users reacted with one emoji (shortcode, e.g. ``:heart:``; may be None)."""
 
@@ -63,7 +63,7 @@ class ReactionCount:
     count: int
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class Message:
     """A message in a DM channel.
 

@@ -16,7 +16,7 @@ from ._enums import MemberStatus, NotificationPreference
 __all__ = ["DmChannel", "DmMember"]
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class DmChannel:
     """A DM channel: a one-on-one DM or a group chat.
 
@@ -33,7 +33,7 @@ class DmChannel:
     last_message_at: datetime | None
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class DmMember:
     """A user's membership of a DM channel.
 
