@@ -145,12 +145,14 @@ def _field(value: object) -> str:
 
 
 def _pair_key(channel_id: str, user_id: str) -> bytes:
-    # A 16-byte digest instead of the pair itself: the record of distinct pairs
-    # then costs ~100 bytes a pair whatever the ids' length, and does not keep
-    # the input's strings alive. Ids never hold NUL (check_id), so the
-    # separator is unambiguous; a collision is a 2**-64 chance at 2**32 pairs.
+    # A digest instead of the pair itself: the record of distinct pairs then
+    # costs the same whatever the ids' length, and does not keep the input's
+    # strings alive. 15 bytes, not 16: a bytes object of 15 fits CPython's
+    # 48-byte allocation class where 16 takes a 64-byte one (1.4 MB less over
+    # 100,000 pairs), and a collision stays a 2**-60 chance at 2**30 pairs.
+    # Ids never hold NUL (check_id), so the separator is unambiguous.
     raw = f"{channel_id}\x00{user_id}".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(raw, digest_size=16).digest()
+    return hashlib.blake2b(raw, digest_size=15).digest()
 
 
 class _Run:
