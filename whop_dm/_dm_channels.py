@@ -10,21 +10,18 @@ from ._converter import decode
 from ._models import DmChannel
 from ._pagination import AsyncPager, check_page_size, cursor_pager
 from ._paths import item_path
-from ._transport import Transport
+from ._resource import Resource
 
 __all__ = ["AsyncDmChannels"]
 
 
-class AsyncDmChannels:
+class AsyncDmChannels(Resource):
     """DM channels: create, list, retrieve, rename and delete them.
 
     ``await client.dm_channels.create(with_user_ids=[...])``.
     """
 
-    __slots__ = ("_transport",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    __slots__ = ()
 
     async def create(
         self,

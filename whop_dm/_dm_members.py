@@ -11,7 +11,7 @@ from ._enums import MemberStatus, NotificationPreference, OpenStrEnum
 from ._models import DmMember
 from ._pagination import AsyncPager, check_page_size, cursor_pager
 from ._paths import item_path
-from ._transport import Transport
+from ._resource import Resource
 
 if TYPE_CHECKING:
     # The bulk machinery is imported on first use: it is not free to import,
@@ -35,13 +35,10 @@ def _check_choice(name: str, value: object, enum: type[E]) -> str:
     return str(member.value)
 
 
-class AsyncDmMembers:
+class AsyncDmMembers(Resource):
     """Members of DM channels: ``await client.dm_members.create(channel_id=..., user_id=...)``."""
 
-    __slots__ = ("_transport",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    __slots__ = ()
 
     async def create(
         self,

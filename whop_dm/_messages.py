@@ -9,7 +9,7 @@ from ._converter import decode
 from ._message_models import Message
 from ._pagination import AsyncPager, check_page_size, cursor_pager
 from ._paths import item_path
-from ._transport import Transport
+from ._resource import Resource
 
 __all__ = ["AsyncMessages", "Direction"]
 
@@ -28,13 +28,10 @@ def check_content(name: str, value: object) -> str:
     return value
 
 
-class AsyncMessages:
+class AsyncMessages(Resource):
     """Messages in DM channels: ``await client.messages.create(channel_id=..., content=...)``."""
 
-    __slots__ = ("_transport",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    __slots__ = ()
 
     async def create(
         self,
