@@ -19,6 +19,11 @@ from whop_dm.testing import pytest_plugin
 
 MODULES = (whop_dm, whop_dm.testing)
 PUBLIC = [(module, name) for module in MODULES for name in module.__all__]
+# Constants (__version__, ALL_SCOPES) carry no docstring of their own; the
+# reference-page test below still requires each of them to be documented there.
+DOCSTRINGED = [
+    (m, n) for m, n in PUBLIC if inspect.isclass(getattr(m, n)) or callable(getattr(m, n))
+]
 CLASSES = sorted(
     {getattr(m, n) for m, n in PUBLIC if inspect.isclass(getattr(m, n))}, key=lambda c: c.__name__
 )
@@ -57,11 +62,11 @@ def _public_members(cls: type) -> Iterator[tuple[str, str | None]]:
         yield name, _doc_of_member(value)
 
 
-@pytest.mark.parametrize(("module", "name"), PUBLIC, ids=[f"{m.__name__}.{n}" for m, n in PUBLIC])
+@pytest.mark.parametrize(
+    ("module", "name"), DOCSTRINGED, ids=[f"{m.__name__}.{n}" for m, n in DOCSTRINGED]
+)
 def test_public_name_has_a_docstring(module: types.ModuleType, name: str) -> None:
     value = getattr(module, name)
-    if not (inspect.isclass(value) or callable(value)):
-        pytest.skip("a constant: documented where it is defined and in the reference page")
     assert (value.__doc__ or "").strip(), f"{module.__name__}.{name} has no docstring"
 
 

@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -52,14 +51,6 @@ def sample_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWhop]:
         monkeypatch.setenv("WHOP_API_KEY", SAMPLE_KEY)
         monkeypatch.setenv("WHOP_BASE_URL", fake.base_url)
         yield fake
-
-
-def _bulk_not_landed(exc: BaseException) -> bool:
-    """True for the NotImplementedError of the bulk helpers still being written (issue 5)."""
-    if not isinstance(exc, NotImplementedError):
-        return False
-    files = [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
-    return any(f.endswith(("_bulk.py", "_dm_members.py")) for f in files)
 
 
 def _handler_lines(code: str) -> set[int]:
@@ -106,12 +97,7 @@ def test_sample_runs(sample: Sample, sample_env: FakeWhop) -> None:
     filename = f"<{sample.id}>"
     code = compile(sample.code, filename, "exec")
     namespace: dict[str, object] = {"__name__": "__main__", "__file__": str(sample.path)}
-    try:
-        ran = _run_tracing_lines(code, filename, namespace)
-    except NotImplementedError as exc:
-        if _bulk_not_landed(exc):
-            pytest.xfail("bulk_create/add_many are not implemented yet (issue 5)")
-        raise
+    ran = _run_tracing_lines(code, filename, namespace)
     # A sample that shows how to catch an error must really get that error.
     missed = sorted(_handler_lines(sample.code) - ran)
     assert not missed, f"{sample.id}: except blocks never entered, sample lines {missed}"
@@ -147,8 +133,6 @@ def test_sample_test_file_passes_under_pytest(sample: Sample, tmp_path: Path) ->
         check=False,
     )
     output = result.stdout + result.stderr
-    if "NotImplementedError" in output and ("_bulk.py" in output or "_dm_members.py" in output):
-        pytest.xfail("bulk_create/add_many are not implemented yet (issue 5)")
     assert result.returncode == 0, output
     passed = re.search(r"(\d+) passed", output)
     assert passed is not None, output

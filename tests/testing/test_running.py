@@ -197,15 +197,6 @@ async def _post(fake: FakeWhop, key: str, body: Any) -> int:
         return response.status
 
 
-def _has_async_client() -> bool:
-    try:
-        from whop_dm import AsyncClient  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _has_async_client(), reason="whop_dm.AsyncClient is not written yet")
 async def test_whop_client_fixture_talks_to_the_fake(whop_client: Any, whop_fake: FakeWhop) -> None:
     whop_fake.add_user("user_bob")
     channel = await whop_client.dm_channels.create(with_user_ids=["user_bob"])
