@@ -6,7 +6,14 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-__all__ = ["check_id", "check_id_list", "check_idempotency_key", "check_optional_text", "path_id"]
+__all__ = [
+    "check_content",
+    "check_id",
+    "check_id_list",
+    "check_idempotency_key",
+    "check_optional_text",
+    "item_path",
+]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
@@ -48,6 +55,16 @@ def check_optional_text(name: str, value: object) -> str | None:
     return value
 
 
+def check_content(name: str, value: object) -> str:
+    """Message text: a non-blank string without NUL characters (the API refuses blank text)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty or blank")
+    check_optional_text(name, value)  # the NUL check
+    return value
+
+
 def check_idempotency_key(value: object) -> str | None:
     """None, or 1 to 255 bytes of printable ASCII (it travels as a header)."""
     if value is None:
@@ -59,6 +76,15 @@ def check_idempotency_key(value: object) -> str | None:
     return value
 
 
-def path_id(name: str, value: object) -> str:
-    """A checked id, escaped for use as one path segment (``/`` included)."""
-    return quote(check_id(name, value), safe="")
+def item_path(collection: str, name: str, value: object) -> str:
+    """``/<collection>/<id>``, the id checked and escaped as one path segment.
+
+    ``quote`` escapes ``/``, ``?``, ``#`` and ``%``, but ``.`` and ``..`` are
+    unreserved characters: yarl (and any server) resolves such a segment as a
+    dot segment, so ``retrieve("..")`` would reach ``GET /api/v1/`` instead.
+    No Whop id is only dots, so they are refused before anything is sent.
+    """
+    segment = quote(check_id(name, value), safe="")
+    if segment in (".", ".."):
+        raise ValueError(f"{name} must not be {segment!r}: it is not an id")
+    return f"/{collection}/{segment}"

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._arguments import check_id, check_id_list, check_idempotency_key, check_optional_text
+from ._arguments import (
+    check_id,
+    check_id_list,
+    check_idempotency_key,
+    check_optional_text,
+    item_path,
+)
 from ._converter import decode
 from ._models import DmChannel
 from ._pagination import AsyncPager, check_page_size, cursor_pager
-from ._paths import item_path
 from ._resource import Resource
 
 __all__ = ["AsyncDmChannels"]

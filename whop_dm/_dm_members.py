@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
-from ._arguments import check_id, check_idempotency_key
+from ._arguments import check_id, check_idempotency_key, item_path
 from ._converter import decode
 from ._enums import MemberStatus, NotificationPreference, OpenStrEnum
 from ._models import DmMember
 from ._pagination import AsyncPager, check_page_size, cursor_pager
-from ._paths import item_path
 from ._resource import Resource
 
 if TYPE_CHECKING:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._arguments import check_id, check_idempotency_key
+from ._arguments import check_content, check_id, check_idempotency_key, item_path
 from ._converter import decode
 from ._message_models import Message
 from ._pagination import AsyncPager, check_page_size, cursor_pager
-from ._paths import item_path
 from ._resource import Resource
 
 __all__ = ["AsyncMessages", "Direction"]
 
 Direction = Literal["asc", "desc"]
 _DIRECTIONS = ("asc", "desc")
-
-
-def check_content(name: str, value: object) -> str:
-    """Message text: a non-blank string without NUL characters (the API refuses blank text)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-    if not value.strip():
-        raise ValueError(f"{name} must not be empty or blank")
-    if "\x00" in value:
-        raise ValueError(f"{name} must not contain NUL characters")
-    return value
 
 
 class AsyncMessages(Resource):
