@@ -170,7 +170,7 @@ class Transport:
     def gate(self) -> RateLimitGate:
         return self._gate
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _open(self) -> None:
         loop = asyncio.get_running_loop()
         if self._state is _State.CLOSED:
             raise ClientClosedError("Cannot send a request: the client has been closed.")
@@ -189,12 +189,9 @@ class Transport:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0),
                 timeout=self._client_timeout,
-                # Redirects are never followed: an API call has no business
-                # being redirected, and a redirect must not carry the key away.
                 raise_for_status=False,
             )
         self._state = _State.OPENED
-        return self._session
 
     async def aclose(self) -> None:
         """Close the session if this transport made it. Idempotent."""
@@ -218,9 +215,8 @@ class Transport:
 
         ``path`` is relative to the base URL, already escaped (``/dm_members``).
         """
-        session = self._session if self._state is _State.OPENED else None
-        if session is None or self._loop is not asyncio.get_running_loop():
-            session = self._open()
+        if self._state is not _State.OPENED or self._loop is not asyncio.get_running_loop():
+            self._open()
         headers = dict(self._headers)
         data: bytes | None = None
         if json_body is not None:
@@ -314,6 +310,8 @@ class Transport:
                     headers=headers,
                     params=params,
                     timeout=self._attempt_timeout(started),
+                    # Never followed: an API call has no business being
+                    # redirected, and a redirect must not carry the key away.
                     allow_redirects=False,
                 ) as response:
                     raw = await response.read()
