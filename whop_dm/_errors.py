@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from ._retry_after import parse_retry_after
 
 __all__ = [
     "APIConnectionError",
@@ -209,8 +212,6 @@ def retry_after_from(headers: Mapping[str, str], message: str | None) -> float |
     ``retry-after-ms`` wins over ``Retry-After`` (seconds or an HTTP date),
     which wins over Whop's "Try again in N seconds." message.
     """
-    from ._retry_after import parse_retry_after  # small module, kept apart for tests
-
     wait = parse_retry_after(headers)
     if wait is not None:
         return wait
@@ -268,8 +269,6 @@ def error_from_response(
 
 
 def _default_message(status: int, text: str) -> str:
-    from http import HTTPStatus
-
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
