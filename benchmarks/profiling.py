@@ -10,8 +10,9 @@ construction and the warm-up stay out of the profile.
   whole process, then for ``whop_dm`` functions only. It slows every Python call, so
   read its times as shares, not as speeds.
 
-Both see only the main thread; the sync ``Client`` runs its event loop in a background
-thread, so profile its async twin (``sequential``) instead.
+Both see only the main thread. The sync ``Client`` runs its event loop on the calling
+thread when nothing else is in flight, as in the sequential runner, so
+``--runner sequential.sync`` profiles it whole.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
+import http.server
+import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -49,6 +52,12 @@ def wait_until(condition: object, what: str) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+def idle(client: Client) -> bool:
+    """Nobody runs the client's loop, and no handed-over call is unfinished."""
+    portal = client._portal
+    return portal._driver == _portal._IDLE and portal._handed == 0
 
 
 def tasks_on_loop(client: Client) -> int:
@@ -107,15 +116,75 @@ def test_constructor_errors_raise_in_the_callers_thread_without_starting_a_loop(
     assert threading.active_count() == before
 
 
-def test_the_loop_thread_starts_on_the_first_call_only(client: Client) -> None:
-    assert client._portal.thread is None
+def test_a_call_with_nothing_else_in_flight_runs_in_the_callers_thread(client: Client) -> None:
+    seen: list[int] = []
+
+    async def where() -> int:
+        return threading.get_ident()
 
     client.dm_channels.create(with_user_ids=["user_bob"])
+    seen.append(client._portal.run(where()))
 
-    thread = client._portal.thread
-    assert thread is not None
-    assert thread.daemon
-    assert thread.is_alive()
+    assert seen == [threading.get_ident()]
+    assert client._portal.thread is None  # no thread was needed, none was started
+
+
+def test_a_call_made_while_another_is_in_flight_does_not_wait_for_it(
+    client: Client, fake: FakeWhop
+) -> None:
+    channel = client.dm_channels.create(with_user_ids=["user_bob"])
+    fake.clear_requests()
+    fake.delay_next(1, 1.0, path="/dm_members")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        # This call holds the loop (in the pool's thread) while the fake sits on it.
+        slow = pool.submit(client.dm_members.create, channel_id=channel.id, user_id="user_dave")
+        wait_until(lambda: fake.requests, "the fake to receive the slow request")
+        quick = client.dm_members.create(channel_id=channel.id, user_id="user_carol")
+        assert not slow.done()  # the quick call was handed over and did not wait
+        assert slow.result(timeout=60).user_id == "user_dave"
+
+    assert quick.user_id == "user_carol"
+    assert idle(client)
+
+
+def test_a_handed_over_call_that_outlives_the_drivers_own_goes_on_in_a_daemon_thread(
+    client: Client,
+) -> None:
+    portal = client._portal
+    first_started, second_started = threading.Event(), threading.Event()
+    release_first, release_second = threading.Event(), threading.Event()
+
+    async def hold(started: threading.Event, release: threading.Event) -> str:
+        started.set()
+        for _ in range(6000):  # bounded: 60 s
+            if release.is_set():
+                return threading.current_thread().name
+            await asyncio.sleep(0.01)
+        raise AssertionError("never released")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(portal.run, hold(first_started, release_first))
+        assert first_started.wait(timeout=60)
+        # The first call's thread runs the loop: this one is handed over to it.
+        second = pool.submit(portal.run, hold(second_started, release_second))
+        assert second_started.wait(timeout=60)
+        assert portal.thread is None
+
+        release_first.set()
+        first_ran_on = first.result(timeout=60)
+        # The first thread went back to its caller; the loop moved to a daemon thread.
+        thread = portal.thread
+        assert thread is not None
+        assert thread.daemon
+        release_second.set()
+        second_ran_on = second.result(timeout=60)
+
+    assert first_ran_on != thread.name
+    assert second_ran_on == thread.name
+    assert idle(client)
+    # With nothing in flight, the next call runs in its caller's thread again.
+    assert portal.run(hold(threading.Event(), release_first)) == threading.current_thread().name
 
 
 def test_the_api_key_is_not_in_the_repr(fake: FakeWhop) -> None:
@@ -125,6 +194,62 @@ def test_the_api_key_is_not_in_the_repr(fake: FakeWhop) -> None:
 
     assert all(KEY not in text for text in shown)
     assert fake.base_url in shown[0]
+
+
+# -- connections left idle between calls -----------------------------------------------
+
+
+class ClosingIdleConnections(http.server.BaseHTTPRequestHandler):
+    """Answers every POST with a membership, and hangs up a connection idle for 50 ms."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive
+    timeout = 0.05  # idle this long between requests: the connection is closed
+    closed = threading.Semaphore(0)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps(
+            {
+                "id": "dmm_1",
+                "user_id": "user_bob",
+                "channel_id": "feed_1",
+                "status": "accepted",
+                "last_viewed_at": None,
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def finish(self) -> None:
+        super().finish()
+        type(self).closed.release()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_pooled_connection_the_server_closed_between_calls_is_not_reused() -> None:
+    # Between two calls nobody runs the client's loop, so nothing reads the
+    # server's hang-up until the next call. That call must see it before it
+    # picks a connection: with retries off, a dead one would be an error.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClosingIdleConnections)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+    try:
+        with Client(KEY, base_url=base_url, retry=RetryPolicy.disabled()) as c:
+            for _ in range(3):
+                member = c.dm_members.create(channel_id="feed_1", user_id="user_bob")
+                assert member.user_id == "user_bob"
+                # Bounded: the server has hung up the connection this call used.
+                assert ClosingIdleConnections.closed.acquire(timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+        serving.join(timeout=60)
 
 
 # -- a running event loop in the caller's thread --------------------------------------
@@ -175,45 +300,144 @@ def test_32_threads_share_one_client_and_every_membership_lands_once(fake: FakeW
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
             results = list(pool.map(work, range(threads)))
+        # Calls ran inline and handed over by turns; none is left over.
+        assert idle(c)
 
     assert sorted(pair for result in results for pair in result) == sorted(wanted)
     added = [(m.channel_id, m.user_id) for m in fake.memberships if m.user_id.startswith("user_t")]
     assert sorted(added) == sorted(wanted)
 
 
-def test_bulk_create_works_blocking_and_its_progress_callback_runs_on_the_loop_thread(
+def test_bulk_create_works_blocking_and_its_progress_callback_runs_where_the_loop_runs(
     client: Client, fake: FakeWhop
 ) -> None:
     channel = client.dm_channels.create(with_user_ids=["user_bob"])
-    threads: set[str] = set()
+    inline: set[str] = set()
+    handed: set[str] = set()
 
     result = client.dm_members.bulk_create(
         [(channel.id, "user_carol"), (channel.id, "user_dave")],
         concurrency=2,
-        on_progress=lambda done, total: threads.add(threading.current_thread().name),
+        on_progress=lambda done, total: inline.add(threading.current_thread().name),
     )
 
+    async def notebook_cell() -> whop_dm.BulkAddResult:
+        # A loop already runs here, so the call is handed to the client's thread.
+        return client.dm_members.bulk_create(
+            [(channel.id, "user_bob")],
+            on_progress=lambda done, total: handed.add(threading.current_thread().name),
+        )
+
+    again = asyncio.run(notebook_cell())
+
     assert result.ok
+    assert again.ok
     assert sorted(m.user_id for m in result.added) == ["user_carol", "user_dave"]
+    assert inline == {threading.current_thread().name}
     assert client._portal.thread is not None
-    assert threads == {client._portal.thread.name}
+    assert handed == {client._portal.thread.name}
+
+
+@pytest.mark.parametrize("close_midway", [False, True], ids=["to-the-end", "closed-midway"])
+def test_many_threads_running_and_handing_over_calls_lose_none_and_leave_no_loop_behind(
+    close_midway: bool,
+) -> None:
+    # The hand-over of the loop between callers, straight on the portal: calls
+    # that run inline, calls handed over from other threads and from inside
+    # running loops, short and sleeping ones, and a close() landing among them.
+    portal = _portal.Portal("test-portal")
+    threads, calls = 8, 60
+
+    async def echo(value: int, delay: float) -> int:
+        if delay:
+            await asyncio.sleep(delay)
+        return value
+
+    def worker(seed: int) -> list[int | None]:
+        rnd = random.Random(seed)
+        out: list[int | None] = []
+        for value in range(calls):
+            delay = rnd.choice([0.0, 0.0, 0.0, 0.0005, 0.002])
+            try:
+                if rnd.random() < 0.1:
+
+                    async def cell(value: int = value, delay: float = delay) -> int:
+                        return portal.run(echo(value, delay))
+
+                    out.append(asyncio.run(cell()))
+                else:
+                    out.append(portal.run(echo(value, delay)))
+            except whop_dm.ClientClosedError:
+                out.append(None)
+        return out
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(worker, seed) for seed in range(threads)]
+        if close_midway:
+            wait_until(lambda: portal._loop is not None, "the first call")
+            portal.close()
+        results = [future.result(timeout=60) for future in futures]
+
+    for result in results:
+        assert len(result) == calls
+        if close_midway:
+            # Every call answered its own value, or was refused or cut short.
+            assert all(got in (None, want) for want, got in enumerate(result))
+        else:
+            assert result == list(range(calls))
+    if not close_midway:
+        assert portal._driver == _portal._IDLE
+        assert portal._handed == 0
+        portal.close()
+    assert portal._loop is not None
+    assert portal._loop.is_closed()
+    if portal.thread is not None:
+        assert not portal.thread.is_alive()
 
 
 # -- close -----------------------------------------------------------------------------
 
 
-def test_close_is_idempotent_and_joins_the_loop_thread(client: Client) -> None:
+def test_close_is_idempotent_and_closes_the_loop(client: Client) -> None:
     client.dm_channels.create(with_user_ids=["user_bob"])
-    thread = client._portal.thread
-    assert thread is not None
+    loop = client._portal._loop
+    assert loop is not None
 
     client.close()
     client.close()
 
     assert client.is_closed
     assert client._async.is_closed
-    assert not thread.is_alive()
+    assert loop.is_closed()
     assert "closed" in repr(client)
+
+
+def test_close_joins_the_daemon_thread_of_handed_over_calls(client: Client) -> None:
+    async def notebook_cell() -> str:
+        return client.dm_channels.create(with_user_ids=["user_bob"]).id
+
+    asyncio.run(notebook_cell())
+    thread = client._portal.thread
+    assert thread is not None
+    assert thread.is_alive()
+
+    client.close()
+
+    assert client._async.is_closed
+    assert not thread.is_alive()
+
+
+def test_close_from_inside_a_running_loop_closes_the_pool(fake: FakeWhop) -> None:
+    async def notebook_cell() -> Client:
+        with Client(KEY, base_url=fake.base_url) as c:
+            c.dm_channels.create(with_user_ids=["user_bob"])
+        return c
+
+    c = asyncio.run(notebook_cell())
+
+    assert c._async.is_closed
+    assert c._portal.thread is not None
+    assert not c._portal.thread.is_alive()
 
 
 def test_the_with_statement_closes_the_client(fake: FakeWhop) -> None:
@@ -221,8 +445,9 @@ def test_the_with_statement_closes_the_client(fake: FakeWhop) -> None:
         c.dm_channels.create(with_user_ids=["user_bob"])
 
     assert c.is_closed
-    assert c._portal.thread is not None
-    assert not c._portal.thread.is_alive()
+    assert c._async.is_closed
+    assert c._portal._loop is not None
+    assert c._portal._loop.is_closed()
 
 
 def test_a_call_after_close_raises_client_closed_error(client: Client, fake: FakeWhop) -> None:
@@ -244,6 +469,7 @@ def test_closing_a_client_that_never_sent_anything_starts_no_thread(fake: FakeWh
 
     assert c.is_closed
     assert c._portal.thread is None
+    assert c._portal._loop is None
     with pytest.raises(whop_dm.ClientClosedError):
         c.dm_members.create(channel_id="feed_1", user_id="user_bob")
 
@@ -266,15 +492,15 @@ def test_a_call_waiting_in_another_thread_ends_with_client_closed_error(
 def test_a_forgotten_client_is_closed_when_collected(fake: FakeWhop) -> None:
     c = Client(KEY, base_url=fake.base_url)
     c.dm_channels.create(with_user_ids=["user_bob"])
-    thread = c._portal.thread
+    loop = c._portal._loop
     async_client = c._async
-    assert thread is not None
+    assert loop is not None
 
     del c
     gc.collect()
 
-    assert not thread.is_alive()
     assert async_client.is_closed
+    assert loop.is_closed()
 
 
 FORGOTTEN = """
@@ -412,7 +638,7 @@ def test_a_callback_that_calls_the_client_gets_an_error_not_a_deadlock(fake: Fak
         c.dm_channels.create(with_user_ids=["user_bob"])
 
     assert len(seen) == 1
-    assert "own event loop thread" in str(seen[0])
+    assert "own event loop" in str(seen[0])
 
 
 # -- interrupts ------------------------------------------------------------------------
@@ -444,9 +670,55 @@ def test_ctrl_c_during_a_call_cancels_its_request_and_the_client_stays_usable(
         signal.signal(signal.SIGINT, previous)
 
     assert [r.method for r in fake.requests] == ["POST"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
     assert tasks_on_loop(client) == 0
     member = client.dm_members.create(channel_id=channel.id, user_id="user_carol")
     assert member.user_id == "user_carol"
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+def test_an_exception_raised_while_the_caller_runs_the_loop_cancels_its_call(
+    client: Client,
+) -> None:
+    # A signal handler of the program's own raises mid-call, on the main
+    # thread that is running the client's loop for this call.
+    started = threading.Event()
+    finished: list[str] = []
+
+    class Interrupt(BaseException):
+        pass
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupt
+
+    async def slow() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            finished.append("cancelled")
+            raise
+        finished.append("ran to the end")
+
+    main = threading.get_ident()
+
+    def signal_main() -> None:
+        started.wait(timeout=60)
+        signal.pthread_kill(main, signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    sender = threading.Thread(target=signal_main)
+    try:
+        sender.start()
+        with pytest.raises(Interrupt):
+            client._portal.run(slow())
+    finally:
+        sender.join(timeout=60)
+        signal.signal(signal.SIGUSR1, previous)
+
+    assert finished == ["cancelled"]
+    assert idle(client)
+    assert tasks_on_loop(client) == 0
 
 
 def test_an_exception_in_the_waiting_thread_cancels_the_coroutine_on_the_loop(
@@ -483,10 +755,14 @@ def test_an_exception_in_the_waiting_thread_cancels_the_coroutine_on_the_loop(
         def release(self) -> None:
             self.lock.release()
 
+    async def notebook_cell() -> None:
+        # A loop already runs here: the call is handed over, and this thread waits.
+        client._portal.run(slow())
+
     _portal._waiters.lock = InterruptedWait()
     try:
         with pytest.raises(Interrupt):
-            client._portal.run(slow())
+            asyncio.run(notebook_cell())
     finally:
         _portal._waiters.lock = None
 

@@ -59,8 +59,8 @@ class SyncPager(Generic[T]):
     ``for record in pager`` asks for the next page only when the current one
     is used up, and stops after the last; breaking out of the loop stops
     fetching. `first_page`, `fetch_page` and `pages` are the
-    blocking forms of `AsyncPager`'s. Each page is fetched through the
-    client's event loop thread; a pager holds no connection, and each
+    blocking forms of `AsyncPager`'s. Each page is fetched on the
+    client's event loop; a pager holds no connection, and each
     iteration starts again from the first page.
     """
 
@@ -98,7 +98,7 @@ class SyncPager(Generic[T]):
             # its own clean-up. After an error it has already finished.
             if suspended:
                 # RuntimeError: a closed client, or a generator collected on
-                # the loop thread; the loop then finalizes the walk itself.
+                # the loop itself; the loop then finalizes the walk.
                 with contextlib.suppress(RuntimeError):
                     self._portal.run(_aclose(walk))
 
@@ -185,11 +185,11 @@ class _Derived(Generic[R, P, T]):
 class blocking(_Derived[R, P, T]):
     """``name = blocking(AsyncX.name)``: the async method, blocking, same signature.
 
-    The coroutine runs on the client's event loop thread; errors are the
+    The coroutine runs on the client's event loop; errors are the
     async method's own.
     """
 
-    _kind = "runs on the client's event loop thread and waits for the result"
+    _kind = "runs on the client's event loop and waits for the result"
 
     def __init__(self, method: Callable[Concatenate[R, P], Coroutine[Any, Any, T]]) -> None:
         if not inspect.iscoroutinefunction(method):
@@ -218,7 +218,7 @@ class blocking_pager(_Derived[R, P, T]):
     """``list = blocking_pager(AsyncX.list)``: a method returning ``AsyncPager[T]``,
     made to return a `SyncPager` of the same records."""
 
-    _kind = "returns a SyncPager; each page is fetched on the client's event loop thread"
+    _kind = "returns a SyncPager; each page is fetched on the client's event loop"
 
     def __init__(self, method: Callable[Concatenate[R, P], AsyncPager[T]]) -> None:
         if inspect.iscoroutinefunction(method):
@@ -260,9 +260,9 @@ class DmChannels(SyncResource[AsyncDmChannels]):
 class DmMembers(SyncResource[AsyncDmMembers]):
     """Members of DM channels, blocking: ``client.dm_members.create(channel_id=..., user_id=...)``.
 
-    ``bulk_create``'s ``on_progress`` callback runs on the client's event
-    loop thread, not the caller's: keep it short, and do not call the client
-    from it.
+    ``bulk_create``'s ``on_progress`` callback runs on whichever thread
+    runs the client's event loop (the caller's, when nothing else is in
+    flight): keep it short, and do not call the client from it.
     """
 
     create = blocking(AsyncDmMembers.create)
@@ -315,16 +315,19 @@ class Client:
         with whop_dm.Client() as client:
             channel = client.dm_channels.create(with_user_ids=["user_b"])
 
-    It runs an `AsyncClient` on one private event loop in a daemon
-    thread, started on the first call, so it works where an event loop is
-    already running (a notebook cell, async code calling sync code). One
-    client may be shared by any number of threads; calls from them run
+    It runs an `AsyncClient` on one private event loop. A call with nothing
+    else in flight runs that loop in the calling thread (no thread hop);
+    calls made meanwhile from other threads, or from code that already runs
+    an event loop (a notebook cell, async code calling sync code), are handed
+    to the loop, which a daemon thread keeps running for them when needed.
+    One client may be shared by any number of threads; calls from them run
     concurrently over one connection pool. Close it with `close` or
     ``with``; a client that is never closed is closed when it is garbage
     collected or at interpreter exit.
 
-    Callbacks (``on_retry``, ``bulk_create``'s ``on_progress``) run on the
-    client's loop thread: keep them short and do not call the client from them.
+    Callbacks (``on_retry``, ``bulk_create``'s ``on_progress``) run on
+    whichever thread runs the loop at the time: keep them short and do not
+    call the client from them.
 
     Ctrl-C (or any exception raised in the caller's thread) during a call
     cancels that call's request before it propagates.
@@ -397,7 +400,7 @@ class Client:
         return self._portal.is_closed
 
     def close(self) -> None:
-        """Close the connection pool, stop the loop and join its thread. Idempotent.
+        """Close the connection pool and the loop, and join the daemon thread if any. Idempotent.
 
         Calls still waiting in other threads end with `ClientClosedError`.
         """
