@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
+import types
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
 
 from ._enums import OpenStrEnum
 from ._errors import ResponseDecodeError
@@ -70,10 +73,25 @@ def _strict_bool(value: Any, _: type) -> bool:
     raise TypeError(f"expected a boolean, got {type(value).__name__}")
 
 
+@functools.cache
+def _known_members(cls: type[OpenStrEnum]) -> dict[str, OpenStrEnum]:
+    return {member.value: member for member in cls}
+
+
 def _structure_open_enum(value: Any, cls: type[OpenStrEnum]) -> OpenStrEnum:
     if not isinstance(value, str):
         raise TypeError(f"expected a string for {cls.__name__}, got {type(value).__name__}")
-    return cls(value)
+    # A dict lookup first: calling the enum class costs ~0.3 us per field on
+    # the hot path of every record; unknown values still go through
+    # ``cls(value)`` (and its ``_missing_``).
+    member = _known_members(cls).get(value)
+    return member if member is not None else cls(value)
+
+
+def _is_optional(type_: Any) -> bool:
+    """``X | None`` (or ``Optional[X]``) for one type ``X``."""
+    args = get_args(type_)
+    return get_origin(type_) in (Union, types.UnionType) and len(args) == 2 and type(None) in args
 
 
 def _format_datetime(value: datetime) -> str:
@@ -91,6 +109,15 @@ def _make_converter() -> cattrs.Converter:
     # By class, so that dispatch on the MRO picks it before the str hook.
     conv.register_structure_hook(OpenStrEnum, _structure_open_enum)
     conv.register_unstructure_hook(OpenStrEnum, lambda member: member.value)
+
+    def structure_optional(type_: Any) -> Callable[[Any, Any], Any]:
+        # cattrs' generic optional hook looks the inner type's hook up again
+        # on every value; this one finds it once per type.
+        inner = next(arg for arg in get_args(type_) if arg is not type(None))
+        hook = conv.get_structure_hook(inner)
+        return lambda value, _: None if value is None else hook(value, inner)
+
+    conv.register_structure_hook_factory(_is_optional, structure_optional)
 
     from cattrs.gen import make_dict_structure_fn, override
 
