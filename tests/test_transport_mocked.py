@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -10,6 +11,7 @@ import pytest
 from scripted import MEMBER
 
 import whop_dm
+from whop_dm import _transport
 
 BASE = "http://127.0.0.1:9/api/v1"
 URL = BASE + "/dm_members"
@@ -66,3 +68,40 @@ async def test_a_502_then_success_is_invisible_to_the_caller(mock_http: Any) -> 
     async with client() as c:
         member = await c.dm_members.create(channel_id="feed_1", user_id="user_c")
     assert member.status is whop_dm.MemberStatus.ACCEPTED
+
+
+# -- the JSON body of a success --------------------------------------------------------
+
+BODIES = [
+    b'{"a":1}',
+    '{"name":"caf\u00e9 \u2603"}'.encode(),
+    b'\xef\xbb\xbf{"a":1}',  # UTF-8 with a byte order mark
+    '{"a":1}'.encode("utf-16"),
+    '{"a":1}'.encode("utf-16-le"),
+    '{"a":1}'.encode("utf-32"),
+    b'{"s":"\\ud800"}',  # an escaped lone surrogate
+    b'"\xed\xa0\x80"',  # a raw lone surrogate
+    b"[1, 2,]",
+    b"\xff\xfe\x00",
+    b"",
+    b"nul\x00",
+]
+
+
+@pytest.mark.parametrize("raw", BODIES, ids=range(len(BODIES)))
+def test_a_body_parses_exactly_as_json_loads_would(raw: bytes) -> None:
+    # The transport's fast path must give json.loads' answer, or its error.
+    try:
+        expected: object = json.loads(raw)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            _transport._parse_json(raw)
+    else:
+        assert _transport._parse_json(raw) == expected
+
+
+async def test_a_utf16_success_body_decodes(mock_http: Any) -> None:
+    mock_http.post(URL, body=json.dumps(MEMBER).encode("utf-16"), content_type="application/json")
+    async with client() as c:
+        member = await c.dm_members.create(channel_id="feed_1", user_id="user_c")
+    assert member.id == MEMBER["id"]

@@ -11,6 +11,7 @@ import enum
 import ipaddress
 import json
 import logging
+import math
 import os
 import platform
 import time
@@ -18,6 +19,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
+from aiohttp import hdrs
+from multidict import CIMultiDict, istr
 from yarl import URL
 
 from ._errors import (
@@ -55,6 +58,22 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 _KEYED = frozenset({"POST", "PATCH", "DELETE"})
 # Built once: json.dumps with arguments makes a new encoder on every call.
 _encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode_json = json.JSONDecoder().decode
+_IDEMPOTENCY_KEY = istr("Idempotency-Key")
+
+
+def _parse_json(raw: bytes) -> Any:
+    """``json.loads(raw)``, without its encoding sniffing for the usual UTF-8 body.
+
+    ``json.loads`` on bytes first guesses the encoding (BOMs, UTF-16/32),
+    which costs more than decoding UTF-8 itself. A body that is not plain
+    UTF-8 JSON fails the fast path (a BOM or a NUL byte is not valid JSON
+    text) and gets ``json.loads``' own answer, or its error.
+    """
+    try:
+        return _decode_json(raw.decode("utf-8", "surrogatepass"))
+    except ValueError:
+        return json.loads(raw)
 
 
 class _State(enum.Enum):
@@ -142,14 +161,20 @@ class Transport:
         self._client_timeout = aiohttp.ClientTimeout(
             total=timeout.total, sock_connect=timeout.connect
         )
+        self._deadline_timeout: aiohttp.ClientTimeout | None = None
         self._retry = retry
         self._max_connections = max_connections
-        self._headers = {
-            "Authorization": f"Bearer {api_key}",
-            "User-Agent": user_agent(),
-            "Accept": "application/json",
+        # A CIMultiDict with istr names, copied per request: aiohttp takes it
+        # as is, where a dict would be converted (and each name case-folded)
+        # on every request.
+        self._headers: CIMultiDict[str] = CIMultiDict()
+        for name, value in {
+            hdrs.AUTHORIZATION: f"Bearer {api_key}",
+            hdrs.USER_AGENT: user_agent(),
+            hdrs.ACCEPT: "application/json",
             **headers,
-        }
+        }.items():
+            self._headers[istr(name)] = value
         self._session = session
         self._owns_session = session is None
         self._state = _State.UNOPENED
@@ -217,15 +242,15 @@ class Transport:
         """
         if self._state is not _State.OPENED or self._loop is not asyncio.get_running_loop():
             self._open()
-        headers = dict(self._headers)
+        headers = self._headers.copy()
         data: bytes | None = None
         if json_body is not None:
             data = _encode_json(json_body).encode()
-            headers["Content-Type"] = "application/json"
+            headers[hdrs.CONTENT_TYPE] = "application/json"
         if method in _KEYED:
             if idempotency_key is None:
                 idempotency_key = new_idempotency_key()
-            headers["Idempotency-Key"] = idempotency_key
+            headers[_IDEMPOTENCY_KEY] = idempotency_key
         url = self._base_url + path
         started = time.monotonic()
         try:
@@ -236,6 +261,29 @@ class Transport:
         if self._retry.max_attempts == 1 or self._retry.decide(first, 1, can_resend=True) is None:
             # Not retryable whatever the method: skip building tenacity state.
             raise first
+        can_resend = method in _IDEMPOTENT or idempotency_key is not None
+        return await self._retry_after(
+            first, method, url, path, headers, data, params, started, can_resend
+        )
+
+    async def _retry_after(
+        self,
+        first: WhopError,
+        method: str,
+        url: str,
+        path: str,
+        headers: Mapping[str, str],
+        data: bytes | None,
+        params: Mapping[str, str] | None,
+        started: float,
+        can_resend: bool,
+    ) -> Any:
+        """The attempts after a failed first one.
+
+        Apart from `request` because of the closure: the variables a nested
+        function reads become cells, made on every call of the function that
+        holds them, failed or not.
+        """
         number = 1
 
         async def attempt() -> Any:
@@ -243,7 +291,6 @@ class Transport:
             number += 1
             return await self._attempt(method, url, path, headers, data, params, started, number)
 
-        can_resend = method in _IDEMPOTENT or idempotency_key is not None
         return await run_retries(
             self._retry,
             attempt,
@@ -262,11 +309,18 @@ class Transport:
         remaining = deadline - (time.monotonic() - started)
         if remaining >= self._timeout.total:
             return self._client_timeout
-        # Near the end of the call's deadline: this attempt gets only what is left.
-        remaining = max(remaining, 0.001)
-        return aiohttp.ClientTimeout(
-            total=remaining, sock_connect=min(self._timeout.connect, remaining)
-        )
+        # This attempt gets only what is left of the call's deadline. With the
+        # default policy (deadline == timeout.total) that is every first
+        # attempt, a few microseconds short of the total: rounded down to
+        # whole milliseconds (never past the deadline), calls that waited
+        # alike share one ClientTimeout instead of building one each.
+        remaining = max(math.floor(remaining * 1000.0) / 1000.0, 0.001)
+        shared = self._deadline_timeout
+        if shared is None or shared.total != remaining:
+            shared = self._deadline_timeout = aiohttp.ClientTimeout(
+                total=remaining, sock_connect=min(self._timeout.connect, remaining)
+            )
+        return shared
 
     async def _attempt(
         self,
@@ -282,7 +336,9 @@ class Transport:
         gate = self._gate
         slots = self._slots
         assert slots is not None
-        async with slots:
+        # acquire/release rather than ``async with``: two coroutines fewer per call.
+        await slots.acquire()
+        try:
             # Checked once a slot is ours, right before sending: a request that
             # queued for a connection before a 429 arrived must wait it out too.
             if gate.may_block:
@@ -333,6 +389,8 @@ class Transport:
                         "Cannot send a request: the client has been closed."
                     ) from exc
                 raise
+        finally:
+            slots.release()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d)",
@@ -344,7 +402,7 @@ class Transport:
             )
         if 200 <= status < 300:
             try:
-                return json.loads(raw)
+                return _parse_json(raw)
             # RecursionError: a body nested deeper than the parser's stack allows.
             except (ValueError, RecursionError) as exc:
                 text = raw.decode("utf-8", errors="replace").replace(self._api_key, "***")
