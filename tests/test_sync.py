@@ -676,6 +676,25 @@ def test_ctrl_c_during_a_call_cancels_its_request_and_the_client_stays_usable(
     assert member.user_id == "user_carol"
 
 
+def test_ctrl_c_landing_before_the_call_started_never_runs_it() -> None:
+    ran: list[str] = []
+
+    async def call() -> None:
+        ran.append("ran")
+
+    loop = asyncio.new_event_loop()
+    try:
+        inline = _portal._InlineCall(call(), loop)
+        inline.interrupted = True  # what the Ctrl-C handler leaves when it lands first
+        inline.run()  # returns: the loop is stopped without a task
+        with pytest.raises(KeyboardInterrupt):
+            inline.outcome(closed=False)
+    finally:
+        loop.close()
+
+    assert ran == []  # and no "never awaited" warning: warnings are errors here
+
+
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
 def test_an_exception_raised_while_the_caller_runs_the_loop_cancels_its_call(
     client: Client,
