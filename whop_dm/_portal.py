@@ -216,9 +216,7 @@ class Portal:
         """An inline driver is done with its own call: pass the loop on, or leave it idle."""
         with self._lock:
             if not self._handed:
-                self._driver = _IDLE
-                self._close_loop_if_done()
-                self._wake.notify_all()
+                self._go_idle()
                 return
             try:
                 self._become_background()
@@ -271,16 +269,18 @@ class Portal:
                 logger.exception("whop_dm: an exception escaped the client's event loop")
             with self._lock:
                 if not self._handed:
-                    self._driver = _IDLE
-                    self._close_loop_if_done()
-                    self._wake.notify_all()
+                    self._go_idle()
                     return
 
-    def _close_loop_if_done(self) -> None:
-        # Called with the lock held, by whoever left the loop idle.
+    def _go_idle(self) -> None:
+        # Called with the lock held, by the driver, once no handed-over call
+        # is left: nobody runs the loop until the next call. A closed portal's
+        # loop is closed now; the daemon thread is woken to see it may exit.
+        self._driver = _IDLE
         loop = self._loop
         if self._closed and not self._forked and loop is not None and not loop.is_closed():
             loop.close()
+        self._wake.notify_all()
 
     # -- closing -----------------------------------------------------------------------
 
