@@ -30,7 +30,7 @@ def test_the_default_base_url_is_whops(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://api.example.com/api/v1", "http://dm.internal.invalid/api/v1"]
+    "url", ["http://api.whop.invalid/api/v1", "http://dm.internal.invalid/api/v1"]
 )
 def test_plain_http_to_a_non_loopback_host_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="https"):

@@ -111,7 +111,7 @@ def test_constructor_errors_raise_in_the_callers_thread_without_starting_a_loop(
     with pytest.raises(whop_dm.MissingAPIKeyError):
         Client("")
     with pytest.raises(ValueError, match="plain http"):
-        Client(KEY, base_url="http://api.example.com/api/v1")
+        Client(KEY, base_url="http://api.whop.invalid/api/v1")
 
     assert threading.active_count() == before
 

@@ -34,6 +34,7 @@ from aiohttp import web
 from faultkit import KEY, OWNER, client_for, seeded_fake
 
 import whop_dm
+from whop_dm import _transport
 from whop_dm.testing import FakeWhop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,7 +213,7 @@ async def test_the_cli_never_prints_the_key(fake: FakeWhop) -> None:
         "plain http refused",
         "channels",
         "list",
-        env={"WHOP_API_KEY": KEY, "WHOP_BASE_URL": "http://api.example.com/api/v1"},
+        env={"WHOP_API_KEY": KEY, "WHOP_BASE_URL": "http://api.whop.invalid/api/v1"},
     )
     await run("help with the key in env", "channels", "list", "--help", env=channel_of)
     await run("bad option", "channels", "list", "--nope", "--api-key", KEY)
@@ -231,15 +232,13 @@ ACCEPTED = [
     "https://api.whop.com/api/v1",
     "https://api.whop.com/api/v1/",
     "http://127.0.0.1:8000/api/v1",
-    "http://127.8.9.10/api/v1",
     "http://localhost:8000/api/v1",
-    "http://LOCALHOST/api/v1",
     "http://[::1]:8000/api/v1",
 ]
 REFUSED = [
     "http://api.whop.com/api/v1",
-    "http://example.com",
-    "http://localhost.example.com/api/v1",
+    "http://whop.invalid",
+    "http://localhost.whop.invalid/api/v1",
     "http://127.0.0.1.nip.io/api/v1",
     "http://unspecified.invalid/api/v1",
     "ftp://api.whop.com/api/v1",
@@ -252,6 +251,27 @@ REFUSED = [
     "https://api.whop.com/api/v1#x",
     "",
 ]
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),  # all of 127.0.0.0/8
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("localhost.", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost.whop.invalid", False),
+        ("whop.invalid", False),
+        ("0.0.0.0", False),  # noqa: S104 - a host name under test, never bound or reached
+        ("api.whop.com", False),
+    ],
+)
+def test_which_hosts_count_as_loopback_for_plain_http(host: str, loopback: bool) -> None:
+    # The predicate alone, by host name: the tests name loopback URLs only.
+    assert _transport._is_loopback(host) is loopback
 
 
 @pytest.mark.parametrize("base_url", ACCEPTED)
