@@ -241,3 +241,79 @@ async def test_after_a_too_long_retry_after_other_calls_fail_without_a_request(
     assert caught.value.retry_after > 3000
     assert len(scripted_server.seen) == 1
     assert sleeps.waits == []
+
+
+# -- one decision per error, one loop per call -------------------------------------------
+
+
+async def test_the_policy_decides_once_per_failed_attempt(
+    scripted_server: ScriptedServer, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decided: list[tuple[type[BaseException], int]] = []
+    decide = whop_dm.RetryPolicy.decide
+
+    def counting(self: whop_dm.RetryPolicy, exc: BaseException, attempt: int) -> float | None:
+        decided.append((type(exc), attempt))
+        return decide(self, exc, attempt)
+
+    monkeypatch.setattr(whop_dm.RetryPolicy, "decide", counting)
+    scripted_server.answer(json_answer(DOWN, 503), json_answer(LIMITED, 429), json_answer(MEMBER))
+    async with scripted_server.client(retry=sleeps.policy()) as client:
+        await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+    assert decided == [(whop_dm.InternalServerError, 1), (whop_dm.RateLimitError, 2)]
+
+
+async def test_a_refusal_is_decided_once_and_raised(
+    scripted_server: ScriptedServer, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decided: list[int] = []
+    decide = whop_dm.RetryPolicy.decide
+
+    def counting(self: whop_dm.RetryPolicy, exc: BaseException, attempt: int) -> float | None:
+        decided.append(attempt)
+        return decide(self, exc, attempt)
+
+    monkeypatch.setattr(whop_dm.RetryPolicy, "decide", counting)
+    scripted_server.answer(json_answer({"error": {"type": "x", "message": "no"}}, 404))
+    async with scripted_server.client(retry=sleeps.policy()) as client:
+        with pytest.raises(whop_dm.NotFoundError):
+            await client.dm_members.retrieve("dmm_1")
+    assert decided == [1]
+
+
+def test_a_dropped_connection_is_retried_for_every_method() -> None:
+    # Every request may be sent twice: GETs by nature, the rest with an
+    # Idempotency-Key that is the same on every attempt.
+    policy = whop_dm.RetryPolicy(jitter=0.0)
+    assert policy.decide(whop_dm.APIConnectionError("reset"), 1) == 0.5
+    assert policy.decide(whop_dm.APITimeoutError("slow"), 2) == 1.0
+
+
+def test_a_retry_after_past_the_cap_is_given_up_at_once() -> None:
+    policy = whop_dm.RetryPolicy(max_retry_after=10.0)
+    limited = whop_dm.RateLimitError("slow down", status_code=429, retry_after=11.0)
+    assert policy.decide(limited, 1) is None
+
+
+async def test_each_attempt_carries_the_operation_template(
+    scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whop_dm._transport import Request, Transport
+
+    seen: list[tuple[str, str, int]] = []
+    attempt = Transport._attempt
+
+    async def recording(self: Transport, request: Request, number: int) -> object:
+        seen.append((request.operation, request.path, number))
+        return await attempt(self, request, number)
+
+    monkeypatch.setattr(Transport, "_attempt", recording)
+    scripted_server.answer(json_answer(DOWN, 503), json_answer(MEMBER), json_answer(MEMBER))
+    async with scripted_server.client() as client:
+        await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+        await client.dm_members.retrieve("dmm/1")
+    assert seen == [
+        ("POST /dm_members", "/dm_members", 1),
+        ("POST /dm_members", "/dm_members", 2),
+        ("GET /dm_members/{id}", "/dm_members/dmm%2F1", 1),
+    ]

@@ -12,7 +12,7 @@ __all__ = [
     "check_id_list",
     "check_idempotency_key",
     "check_optional_text",
-    "item_path",
+    "fill_route",
 ]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -76,15 +76,19 @@ def check_idempotency_key(value: object) -> str | None:
     return value
 
 
-def item_path(collection: str, name: str, value: object) -> str:
-    """``/<collection>/<id>``, the id checked and escaped as one path segment.
+def fill_route(route: str, **ids: object) -> str:
+    """The path of ``route`` (``/dm_members/{id}``), each id checked and escaped.
 
-    ``quote`` escapes ``/``, ``?``, ``#`` and ``%``, but ``.`` and ``..`` are
-    unreserved characters: yarl (and any server) resolves such a segment as a
-    dot segment, so ``retrieve("..")`` would reach ``GET /api/v1/`` instead.
-    No Whop id is only dots, so they are refused before anything is sent.
+    Each id becomes exactly one path segment. ``quote`` escapes ``/``, ``?``,
+    ``#`` and ``%``, but ``.`` and ``..`` are unreserved characters: yarl (and
+    any server) resolves such a segment as a dot segment, so
+    ``retrieve("..")`` would reach ``GET /api/v1/`` instead. No Whop id is
+    only dots, so they are refused before anything is sent.
     """
-    segment = quote(check_id(name, value), safe="")
-    if segment in (".", ".."):
-        raise ValueError(f"{name} must not be {segment!r}: it is not an id")
-    return f"/{collection}/{segment}"
+    segments: dict[str, str] = {}
+    for name, value in ids.items():
+        segment = quote(check_id(name, value), safe="")
+        if segment in (".", ".."):
+            raise ValueError(f"{name} must not be {segment!r}: it is not an id")
+        segments[name] = segment
+    return route.format_map(segments)

@@ -10,7 +10,7 @@ from ._arguments import (
     check_id_list,
     check_idempotency_key,
     check_optional_text,
-    item_path,
+    fill_route,
 )
 from ._converter import decode
 from ._models import DmChannel
@@ -18,6 +18,9 @@ from ._pagination import AsyncPager, check_page_size, cursor_pager
 from ._resource import Resource
 
 __all__ = ["AsyncDmChannels"]
+
+# The template of the paths that name one record; ids never appear in a route.
+_ITEM = "/dm_channels/{id}"
 
 
 class AsyncDmChannels(Resource):
@@ -117,8 +120,8 @@ class AsyncDmChannels(Resource):
         Example:
             >>> channel = await client.dm_channels.retrieve("feed_123")  # doctest: +SKIP
         """
-        path = item_path("dm_channels", "id", id)
-        data = await self._transport.request("GET", path)
+        path = fill_route(_ITEM, id=id)
+        data = await self._transport.request("GET", path, route=_ITEM)
         return decode(data, DmChannel, "GET /dm_channels/{id}")
 
     async def update(self, id: str, *, custom_name: str | None) -> DmChannel:
@@ -135,9 +138,9 @@ class AsyncDmChannels(Resource):
             ...     "feed_123", custom_name="Launch team"
             ... )
         """
-        path = item_path("dm_channels", "id", id)
+        path = fill_route(_ITEM, id=id)
         body = {"custom_name": check_optional_text("custom_name", custom_name)}
-        data = await self._transport.request("PATCH", path, json_body=body)
+        data = await self._transport.request("PATCH", path, route=_ITEM, json_body=body)
         return decode(data, DmChannel, "PATCH /dm_channels/{id}")
 
     async def delete(self, id: str) -> bool:
@@ -155,6 +158,6 @@ class AsyncDmChannels(Resource):
             >>> await client.dm_channels.delete("feed_123")  # doctest: +SKIP
             True
         """
-        path = item_path("dm_channels", "id", id)
-        data = await self._transport.request("DELETE", path)
+        path = fill_route(_ITEM, id=id)
+        data = await self._transport.request("DELETE", path, route=_ITEM)
         return decode(data, bool, "DELETE /dm_channels/{id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
-from ._arguments import check_id, check_idempotency_key, item_path
+from ._arguments import check_id, check_idempotency_key, fill_route
 from ._converter import decode
 from ._enums import MemberStatus, NotificationPreference, OpenStrEnum
 from ._models import DmMember
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ._bulk import BulkAddResult, Pairs, ProgressCallback
 
 __all__ = ["AsyncDmMembers"]
+
+# The template of the paths that name one record; ids never appear in a route.
+_ITEM = "/dm_members/{id}"
 
 
 E = TypeVar("E", bound=OpenStrEnum)
@@ -204,8 +207,8 @@ class AsyncDmMembers(Resource):
         Example:
             >>> member = await client.dm_members.retrieve("dmm_123")  # doctest: +SKIP
         """
-        path = item_path("dm_members", "id", id)
-        data = await self._transport.request("GET", path)
+        path = fill_route(_ITEM, id=id)
+        data = await self._transport.request("GET", path, route=_ITEM)
         return decode(data, DmMember, "GET /dm_members/{id}")
 
     async def update(
@@ -238,7 +241,7 @@ class AsyncDmMembers(Resource):
             ...     "dmm_123", notification_preference=NotificationPreference.MENTIONS
             ... )
         """
-        path = item_path("dm_members", "id", id)
+        path = fill_route(_ITEM, id=id)
         body: dict[str, str] = {}
         if status is not None:
             body["status"] = _check_choice("status", status, MemberStatus)
@@ -248,7 +251,7 @@ class AsyncDmMembers(Resource):
             )
         if not body:
             raise ValueError("update needs status or notification_preference (or both)")
-        data = await self._transport.request("PATCH", path, json_body=body)
+        data = await self._transport.request("PATCH", path, route=_ITEM, json_body=body)
         return decode(data, DmMember, "PATCH /dm_members/{id}")
 
     async def delete(self, id: str) -> bool:
@@ -266,6 +269,6 @@ class AsyncDmMembers(Resource):
             >>> await client.dm_members.delete("dmm_123")  # doctest: +SKIP
             True
         """
-        path = item_path("dm_members", "id", id)
-        data = await self._transport.request("DELETE", path)
+        path = fill_route(_ITEM, id=id)
+        data = await self._transport.request("DELETE", path, route=_ITEM)
         return decode(data, bool, "DELETE /dm_members/{id}")

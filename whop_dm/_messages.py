@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._arguments import check_content, check_id, check_idempotency_key, item_path
+from ._arguments import check_content, check_id, check_idempotency_key, fill_route
 from ._converter import decode
 from ._message_models import Message
 from ._pagination import AsyncPager, check_page_size, cursor_pager
 from ._resource import Resource
 
 __all__ = ["AsyncMessages", "Direction"]
+
+# The template of the paths that name one record; ids never appear in a route.
+_ITEM = "/messages/{id}"
 
 Direction = Literal["asc", "desc"]
 _DIRECTIONS = ("asc", "desc")
@@ -123,8 +126,8 @@ class AsyncMessages(Resource):
         Example:
             >>> message = await client.messages.retrieve("msg_123")  # doctest: +SKIP
         """
-        path = item_path("messages", "id", id)
-        data = await self._transport.request("GET", path)
+        path = fill_route(_ITEM, id=id)
+        data = await self._transport.request("GET", path, route=_ITEM)
         return decode(data, Message, "GET /messages/{id}")
 
     async def update(
@@ -155,7 +158,7 @@ class AsyncMessages(Resource):
             ...     "msg_123", content="Fixed a typo"
             ... )
         """
-        path = item_path("messages", "id", id)
+        path = fill_route(_ITEM, id=id)
         body: dict[str, Any] = {}
         if content is not None:
             body["content"] = check_content("content", content)
@@ -165,7 +168,7 @@ class AsyncMessages(Resource):
             body["is_pinned"] = is_pinned
         if not body:
             raise ValueError("update needs content or is_pinned (or both)")
-        data = await self._transport.request("PATCH", path, json_body=body)
+        data = await self._transport.request("PATCH", path, route=_ITEM, json_body=body)
         return decode(data, Message, "PATCH /messages/{id}")
 
     async def delete(self, id: str) -> bool:
@@ -183,6 +186,6 @@ class AsyncMessages(Resource):
             >>> await client.messages.delete("msg_123")  # doctest: +SKIP
             True
         """
-        path = item_path("messages", "id", id)
-        data = await self._transport.request("DELETE", path)
+        path = fill_route(_ITEM, id=id)
+        data = await self._transport.request("DELETE", path, route=_ITEM)
         return decode(data, bool, "DELETE /messages/{id}")

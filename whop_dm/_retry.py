@@ -10,7 +10,7 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -19,11 +19,11 @@ from ._errors import APIConnectionError, APIError, WhopError
 if TYPE_CHECKING:
     import tenacity
 
-__all__ = ["RetryEvent", "RetryPolicy", "run_retries"]
+    from ._transport import Request
+
+__all__ = ["RetryEvent", "RetryPolicy", "attempts"]
 
 logger = logging.getLogger("whop_dm")
-
-T = TypeVar("T")
 
 DEFAULT_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -75,9 +75,9 @@ class RetryPolicy:
 
     400, 401, 403, 404 and 422 are never retried (they are not in
     ``retry_statuses`` by default; a request that was refused would be refused
-    again). A timeout or dropped connection is retried only for requests that
-    are safe to send twice: GET, PATCH, DELETE and the POSTs this library
-    sends, which all carry an ``Idempotency-Key``.
+    again). A timeout or dropped connection is retried too: every request
+    this library sends is safe to send twice (a GET by nature; a POST,
+    PATCH or DELETE carries one ``Idempotency-Key`` on all its attempts).
 
     ``sleep`` is the coroutine used for every wait (retry backoff and the
     client-wide rate-limit pause); tests replace it, see `instant`.
@@ -119,12 +119,14 @@ class RetryPolicy:
         base = min(self.max_backoff, self.initial_backoff * (2 ** (attempt - 1)))
         return float(base + random.uniform(0, self.jitter))
 
-    def decide(self, exc: BaseException, attempt: int, *, can_resend: bool) -> float | None:
+    def decide(self, exc: BaseException, attempt: int) -> float | None:
         """Seconds to wait before retrying after ``exc``, or None to give up now.
 
-        The single place where "retry or not, and how long" is decided.
-        ``can_resend`` says whether the request may be sent twice when it is
-        unknown whether the first one arrived (timeouts, dropped connections).
+        The single place where "retry or not, and how long" is decided; it
+        runs once per failed attempt. A timeout or dropped connection is
+        always worth another attempt: every request this library sends may
+        be sent twice (GETs by nature, everything else carries an
+        ``Idempotency-Key`` reused on every attempt).
         """
         if isinstance(exc, APIError):
             if exc.status_code not in self.retry_statuses:
@@ -135,9 +137,7 @@ class RetryPolicy:
                 return exc.retry_after
             return self.backoff(attempt)
         if isinstance(exc, APIConnectionError):
-            if can_resend or exc.request_not_sent:
-                return self.backoff(attempt)
-            return None
+            return self.backoff(attempt)
         return None
 
 
@@ -171,26 +171,23 @@ def _log_retry(event: RetryEvent) -> None:
     )
 
 
-class _CallRetry:
-    """Tenacity strategies for one logical call, sharing one decision per attempt."""
+class _Attempts:
+    """Tenacity's strategies for one logical call, deciding once per failed attempt.
 
-    __slots__ = ("_decided", "can_resend", "hook", "method", "path", "policy", "started")
+    ``retry`` asks the policy and keeps its answer; ``wait`` hands that
+    answer back, so the decision and the wait can never disagree.
+    """
+
+    __slots__ = ("_decided", "hook", "policy", "request")
 
     def __init__(
         self,
         policy: RetryPolicy,
-        *,
-        method: str,
-        path: str,
-        can_resend: bool,
-        started: float,
+        request: Request,
         hook: Callable[[RetryEvent], None] | None,
     ) -> None:
         self.policy = policy
-        self.method = method
-        self.path = path
-        self.can_resend = can_resend
-        self.started = started
+        self.request = request
         self.hook = hook
         self._decided: float | None = None
 
@@ -198,7 +195,7 @@ class _CallRetry:
         exc = state.outcome.exception() if state.outcome else None
         if exc is None:
             return False
-        self._decided = self.policy.decide(exc, state.attempt_number, can_resend=self.can_resend)
+        self._decided = self.policy.decide(exc, state.attempt_number)
         return self._decided is not None
 
     def wait(self, state: tenacity.RetryCallState) -> float:
@@ -211,50 +208,36 @@ class _CallRetry:
         if deadline is None:
             return False
         # Give up now rather than sleep past the deadline.
-        return time.monotonic() - self.started + state.upcoming_sleep >= deadline
+        return time.monotonic() - self.request.started + state.upcoming_sleep >= deadline
 
     def before_sleep(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         assert isinstance(exc, WhopError)
-        event = RetryEvent(self.method, self.path, state.attempt_number, state.upcoming_sleep, exc)
+        request = self.request
+        event = RetryEvent(
+            request.method, request.path, state.attempt_number, state.upcoming_sleep, exc
+        )
         _log_retry(event)
         if self.hook is not None:
             self.hook(event)
 
 
-async def run_retries(
+def attempts(
     policy: RetryPolicy,
-    attempt: Callable[[], Awaitable[T]],
-    first_error: WhopError,
-    *,
-    method: str,
-    path: str,
-    can_resend: bool,
-    started: float,
+    request: Request,
     hook: Callable[[RetryEvent], None] | None = None,
-) -> T:
-    """Go on after a failed first attempt, with tenacity deciding waits and stops.
+) -> tenacity.AsyncRetrying:
+    """The tenacity loop that runs every attempt of ``request``.
 
-    The first attempt runs outside tenacity (the fast path: most calls
-    succeed at once and pay nothing for retries); its error is replayed as
-    tenacity's attempt 1, so attempt numbers, the deadline and the log lines
-    are the same as if tenacity had run it.
+    Use it as ``async for attempt in attempts(...): with attempt: ...``; the
+    last error is raised as is when the policy gives up.
     """
-    # Imported here, on the first retry of the process: it costs ~15 ms of
-    # import time that a program whose calls all succeed should not pay.
+    # Imported on the first call rather than with the package: a program that
+    # never sends a request should not pay for it at import time.
     import tenacity
 
-    pending: list[WhopError] = [first_error]
-
-    async def next_attempt() -> T:
-        if pending:
-            raise pending.pop()
-        return await attempt()
-
-    strategy = _CallRetry(
-        policy, method=method, path=path, can_resend=can_resend, started=started, hook=hook
-    )
-    retrying = tenacity.AsyncRetrying(
+    strategy = _Attempts(policy, request, hook)
+    return tenacity.AsyncRetrying(
         retry=strategy.retry,
         wait=strategy.wait,
         stop=strategy.stop,
@@ -262,4 +245,3 @@ async def run_retries(
         before_sleep=strategy.before_sleep,
         reraise=True,
     )
-    return await retrying(next_attempt)

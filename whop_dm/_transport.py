@@ -2,6 +2,11 @@
 
 It knows nothing of channels or members: it sends a method, a path and a
 JSON body, and gives back parsed JSON or raises a typed error.
+
+One logical call is one `Request` record. Its attempts all run in one
+tenacity loop (`whop_dm._retry.attempts`), and each attempt goes through
+`Transport._attempt`: the one place where an attempt starts, is paced,
+is sent, and where its answer or error is known.
 """
 
 from __future__ import annotations
@@ -11,16 +16,16 @@ import enum
 import ipaddress
 import json
 import logging
-import math
-import os
 import platform
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
+import attrs
 from aiohttp import hdrs
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from ._errors import (
@@ -29,16 +34,16 @@ from ._errors import (
     ClientClosedError,
     RateLimitError,
     ResponseDecodeError,
-    WhopError,
     error_from_response,
 )
 from ._gate import RateLimitGate
-from ._retry import RetryEvent, RetryPolicy, run_retries
+from ._retry import RetryEvent, RetryPolicy, attempts
 from ._timeout import Timeout
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "Request",
     "Transport",
     "check_header_value",
     "new_idempotency_key",
@@ -49,31 +54,53 @@ logger = logging.getLogger("whop_dm")
 
 DEFAULT_BASE_URL = "https://api.whop.com/api/v1"
 
-# Methods that may be sent twice without asking: the API treats a repeat as
-# the same request. POSTs join them by carrying an Idempotency-Key.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 # Methods that change state carry an Idempotency-Key, the same on every
 # attempt, so that a retry after a lost answer replays the first answer
 # (a retried DELETE would otherwise meet a 404 for the record it removed).
+# With GETs safe by nature, every request may be sent twice.
 _KEYED = frozenset({"POST", "PATCH", "DELETE"})
-# Built once: json.dumps with arguments makes a new encoder on every call.
-_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_decode_json = json.JSONDecoder().decode
 _IDEMPOTENCY_KEY = istr("Idempotency-Key")
 
 
-def _parse_json(raw: bytes) -> Any:
-    """``json.loads(raw)``, without its encoding sniffing for the usual UTF-8 body.
+def _encode_json(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
-    ``json.loads`` on bytes first guesses the encoding (BOMs, UTF-16/32),
-    which costs more than decoding UTF-8 itself. A body that is not plain
-    UTF-8 JSON fails the fast path (a BOM or a NUL byte is not valid JSON
-    text) and gets ``json.loads``' own answer, or its error.
+
+def _parse_json(raw: bytes) -> Any:
+    """The JSON value of a body, UTF-8 or any encoding ``json.loads`` detects."""
+    return json.loads(raw)
+
+
+@attrs.frozen
+class Request:
+    """One logical call, the same on every attempt.
+
+    Attributes:
+        method: the HTTP method.
+        path: the path below the base URL, escaped (``/dm_members/dmm_1``).
+        route: the path's template (``/dm_members/{id}``); ids never appear in it.
+        url: the full URL, without the query.
+        headers: the headers of every attempt (auth, JSON, Idempotency-Key).
+        body: the encoded JSON body, or None.
+        params: the query, or None.
+        started: ``time.monotonic()`` when the call began (for the deadline).
+        idempotency_key: the key sent with a POST, PATCH or DELETE, else None.
     """
-    try:
-        return _decode_json(raw.decode("utf-8", "surrogatepass"))
-    except ValueError:
-        return json.loads(raw)
+
+    method: str
+    path: str
+    route: str
+    url: str
+    headers: CIMultiDict[str] = attrs.field(repr=False)
+    body: bytes | None = attrs.field(repr=False)
+    params: Mapping[str, str] | None
+    started: float
+    idempotency_key: str | None
+
+    @property
+    def operation(self) -> str:
+        """``METHOD route``, e.g. ``GET /dm_channels/{id}``: what Whop counts a limit on."""
+        return f"{self.method} {self.route}"
 
 
 class _State(enum.Enum):
@@ -83,16 +110,8 @@ class _State(enum.Enum):
 
 
 def new_idempotency_key() -> str:
-    """A random (version 4) UUID in its usual text form.
-
-    The same as ``str(uuid.uuid4())`` at under half the cost, which shows on
-    the hot path of a bulk job.
-    """
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A random (version 4) UUID in its usual text form."""
+    return str(uuid.uuid4())
 
 
 def user_agent() -> str:
@@ -161,7 +180,6 @@ class Transport:
         self._client_timeout = aiohttp.ClientTimeout(
             total=timeout.total, sock_connect=timeout.connect
         )
-        self._deadline_timeout: aiohttp.ClientTimeout | None = None
         self._retry = retry
         self._max_connections = max_connections
         # A CIMultiDict with istr names, copied per request: aiohttp takes it
@@ -232,170 +250,76 @@ class Transport:
         method: str,
         path: str,
         *,
+        route: str | None = None,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
         """Send one logical call (with retries) and return the parsed JSON answer.
 
-        ``path`` is relative to the base URL, already escaped (``/dm_members``).
+        ``path`` is relative to the base URL, already escaped (``/dm_members``);
+        ``route`` is its template (``/dm_members/{id}``), the path itself when
+        it holds no id.
         """
         if self._state is not _State.OPENED or self._loop is not asyncio.get_running_loop():
             self._open()
+        request = self._build(method, path, route, json_body, params, idempotency_key)
+        async for attempt in attempts(self._retry, request, self._on_retry):
+            with attempt:
+                return await self._attempt(request, attempt.retry_state.attempt_number)
+        # Unreachable: tenacity either returns from the block above or re-raises.
+        raise AssertionError("the retry loop ended without an answer")
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        route: str | None,
+        json_body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None,
+        idempotency_key: str | None,
+    ) -> Request:
         headers = self._headers.copy()
-        data: bytes | None = None
+        body: bytes | None = None
         if json_body is not None:
-            data = _encode_json(json_body).encode()
+            body = _encode_json(json_body)
             headers[hdrs.CONTENT_TYPE] = "application/json"
         if method in _KEYED:
             if idempotency_key is None:
                 idempotency_key = new_idempotency_key()
             headers[_IDEMPOTENCY_KEY] = idempotency_key
-        url = self._base_url + path
-        started = time.monotonic()
-        try:
-            # The fast path: most calls succeed at once and build no retry state.
-            return await self._attempt(method, url, path, headers, data, params, started, 1)
-        except WhopError as exc:
-            first = exc
-        if self._retry.max_attempts == 1 or self._retry.decide(first, 1, can_resend=True) is None:
-            # Not retryable whatever the method: skip building tenacity state.
-            raise first
-        can_resend = method in _IDEMPOTENT or idempotency_key is not None
-        return await self._retry_after(
-            first, method, url, path, headers, data, params, started, can_resend
-        )
-
-    async def _retry_after(
-        self,
-        first: WhopError,
-        method: str,
-        url: str,
-        path: str,
-        headers: Mapping[str, str],
-        data: bytes | None,
-        params: Mapping[str, str] | None,
-        started: float,
-        can_resend: bool,
-    ) -> Any:
-        """The attempts after a failed first one.
-
-        Apart from `request` because of the closure: the variables a nested
-        function reads become cells, made on every call of the function that
-        holds them, failed or not.
-        """
-        number = 1
-
-        async def attempt() -> Any:
-            nonlocal number
-            number += 1
-            return await self._attempt(method, url, path, headers, data, params, started, number)
-
-        return await run_retries(
-            self._retry,
-            attempt,
-            first,
+        else:
+            idempotency_key = None
+        return Request(
             method=method,
             path=path,
-            can_resend=can_resend,
-            started=started,
-            hook=self._on_retry,
+            route=path if route is None else route,
+            url=self._base_url + path,
+            headers=headers,
+            body=body,
+            params=params,
+            started=time.monotonic(),
+            idempotency_key=idempotency_key,
         )
 
-    def _attempt_timeout(self, started: float) -> aiohttp.ClientTimeout:
-        deadline = self._retry.deadline
-        if deadline is None:
-            return self._client_timeout
-        remaining = deadline - (time.monotonic() - started)
-        if remaining >= self._timeout.total:
-            return self._client_timeout
-        # This attempt gets only what is left of the call's deadline. With the
-        # default policy (deadline == timeout.total) that is every first
-        # attempt, a few microseconds short of the total: rounded down to
-        # whole milliseconds (never past the deadline), calls that waited
-        # alike share one ClientTimeout instead of building one each.
-        remaining = max(math.floor(remaining * 1000.0) / 1000.0, 0.001)
-        shared = self._deadline_timeout
-        if shared is None or shared.total != remaining:
-            shared = self._deadline_timeout = aiohttp.ClientTimeout(
-                total=remaining, sock_connect=min(self._timeout.connect, remaining)
-            )
-        return shared
+    async def _attempt(self, request: Request, number: int) -> Any:
+        """One attempt of ``request``: its answer as JSON, or its error raised.
 
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        path: str,
-        headers: Mapping[str, str],
-        data: bytes | None,
-        params: Mapping[str, str] | None,
-        started: float,
-        number: int,
-    ) -> Any:
-        gate = self._gate
-        slots = self._slots
-        assert slots is not None
-        # acquire/release rather than ``async with``: two coroutines fewer per call.
-        await slots.acquire()
-        try:
-            # Checked once a slot is ours, right before sending: a request that
-            # queued for a connection before a 429 arrived must wait it out too.
-            if gate.may_block:
-                held = gate.paused_for
-                if held > self._retry.max_retry_after:
-                    # The server asked for a longer wait than the policy will
-                    # sleep: fail here rather than spend a request to learn it.
-                    raise RateLimitError(
-                        f"{method} {path} not sent: the server asked this client to wait "
-                        f"{held:.0f}s, longer than max_retry_after",
-                        status_code=429,
-                        type="rate_limit_exceeded",
-                        retry_after=held,
-                    )
-                await gate.wait()
-            session = self._session
-            if session is None or self._state is not _State.OPENED:
-                raise ClientClosedError("Cannot send a request: the client has been closed.")
+        The attempt waits for a connection slot of its own, then for the
+        pacing (`_pace`), then is sent.
+        """
+        assert self._slots is not None
+        async with self._slots:
+            # Paced once a slot is ours, right before sending: a request that
+            # queued for a connection while a 429 arrived must wait it out too.
+            await self._pace(request)
             sent_at = time.monotonic()
-            try:
-                async with session.request(
-                    method,
-                    url,
-                    data=data,
-                    headers=headers,
-                    params=params,
-                    timeout=self._attempt_timeout(started),
-                    # Never followed: an API call has no business being
-                    # redirected, and a redirect must not carry the key away.
-                    allow_redirects=False,
-                ) as response:
-                    raw = await response.read()
-                    status = response.status
-                    response_headers = response.headers
-            except asyncio.TimeoutError as exc:
-                raise APITimeoutError(f"{method} {path} got no answer within the timeout") from exc
-            except aiohttp.ClientConnectorError as exc:
-                raise APIConnectionError(
-                    f"{method} {path}: could not connect: {exc.os_error}", request_not_sent=True
-                ) from exc
-            except aiohttp.ClientError as exc:
-                raise APIConnectionError(
-                    f"{method} {path}: connection failed: {type(exc).__name__}: {exc}"
-                ) from exc
-            except RuntimeError as exc:
-                if session.closed or self.is_closed:
-                    raise ClientClosedError(
-                        "Cannot send a request: the client has been closed."
-                    ) from exc
-                raise
-        finally:
-            slots.release()
+            status, headers, raw = await self._send(request)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d)",
-                method,
-                path,
+                request.method,
+                request.path,
                 status,
                 (time.monotonic() - sent_at) * 1000.0,
                 number,
@@ -407,16 +331,90 @@ class Transport:
             except (ValueError, RecursionError) as exc:
                 text = raw.decode("utf-8", errors="replace").replace(self._api_key, "***")
                 raise ResponseDecodeError(
-                    f"{method} {path} answered {status} with a body that is not JSON",
+                    f"{request.method} {request.path} answered {status} with a body "
+                    "that is not JSON",
                     status_code=status,
                     body=text,
                 ) from exc
-        error = error_from_response(status, response_headers, raw, redact=self._api_key)
+        error = error_from_response(status, headers, raw, redact=self._api_key)
         if isinstance(error, RateLimitError):
-            wait = error.retry_after
-            if wait is None:
-                wait = self._retry.backoff(1)
-            # Every request of the client holds (or, past max_retry_after,
-            # fails at once) until the server's wait has passed.
-            self._gate.pause(wait)
+            self._rate_limited(request, error)
         raise error
+
+    async def _pace(self, request: Request) -> None:
+        """Hold ``request`` until it may be sent: today, the client-wide 429 pause.
+
+        Raises `RateLimitError` without sending when the server asked for a
+        longer wait than the policy will sleep: a request spent to learn that
+        again would be wasted.
+        """
+        gate = self._gate
+        if not gate.may_block:
+            return
+        held = gate.paused_for
+        if held > self._retry.max_retry_after:
+            raise RateLimitError(
+                f"{request.method} {request.path} not sent: the server asked this client "
+                f"to wait {held:.0f}s, longer than max_retry_after",
+                status_code=429,
+                type="rate_limit_exceeded",
+                retry_after=held,
+            )
+        await gate.wait()
+
+    def _rate_limited(self, request: Request, error: RateLimitError) -> None:
+        """After a 429: every request of the client holds until the server's wait
+        has passed (or, past ``max_retry_after``, fails at once in `_pace`)."""
+        wait = error.retry_after
+        if wait is None:
+            wait = self._retry.backoff(1)
+        self._gate.pause(wait)
+
+    def _attempt_timeout(self, started: float) -> aiohttp.ClientTimeout:
+        """The client's timeout, cut to what is left of the call's deadline."""
+        deadline = self._retry.deadline
+        if deadline is None:
+            return self._client_timeout
+        remaining = deadline - (time.monotonic() - started)
+        if remaining >= self._timeout.total:
+            return self._client_timeout
+        remaining = max(remaining, 0.001)
+        return aiohttp.ClientTimeout(
+            total=remaining, sock_connect=min(self._timeout.connect, remaining)
+        )
+
+    async def _send(self, request: Request) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """Put ``request`` on the wire once; its status, headers and body."""
+        session = self._session
+        if session is None or self._state is not _State.OPENED:
+            raise ClientClosedError("Cannot send a request: the client has been closed.")
+        what = f"{request.method} {request.path}"
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                params=request.params,
+                timeout=self._attempt_timeout(request.started),
+                # Never followed: an API call has no business being
+                # redirected, and a redirect must not carry the key away.
+                allow_redirects=False,
+            ) as response:
+                return response.status, response.headers, await response.read()
+        except asyncio.TimeoutError as exc:
+            raise APITimeoutError(f"{what} got no answer within the timeout") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(
+                f"{what}: could not connect: {exc.os_error}", request_not_sent=True
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"{what}: connection failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        except RuntimeError as exc:
+            if session.closed or self.is_closed:
+                raise ClientClosedError(
+                    "Cannot send a request: the client has been closed."
+                ) from exc
+            raise
