@@ -26,6 +26,7 @@ from ._errors import (
     RateLimitError,
     ResponseDecodeError,
     VerificationRequiredError,
+    WebhookVerificationError,
     WhopError,
 )
 from ._models import DmChannel, DmMember
@@ -126,6 +127,7 @@ __all__ = [
     "SyncPager",
     "Timeout",
     "VerificationRequiredError",
+    "WebhookVerificationError",
     "WhopError",
     "__version__",
 ]

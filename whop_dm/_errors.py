@@ -34,6 +34,7 @@ __all__ = [
     "RateLimitError",
     "ResponseDecodeError",
     "VerificationRequiredError",
+    "WebhookVerificationError",
     "WhopError",
 ]
 
@@ -181,6 +182,30 @@ class ResponseDecodeError(WhopError):
         super().__init__(message)
         self.status_code = status_code
         self.body = body[:_MAX_KEPT_BODY]
+
+
+class WebhookVerificationError(WhopError):
+    """A webhook delivery that must not be trusted (see `whop_dm.webhooks.verify`).
+
+    Raised for a missing or malformed ``webhook-*`` header, a signature that
+    matches none of the secrets, a timestamp outside the tolerance, and a
+    correctly signed body that is not a JSON object. The message says which,
+    and never contains a secret.
+
+    Attributes:
+        reason: a short code for the failure: ``"missing_header"``,
+            ``"malformed_header"``, ``"bad_signature"``, ``"stale_timestamp"``,
+            ``"future_timestamp"`` or ``"bad_body"``.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    @property
+    def is_bad_body(self) -> bool:
+        """True when the signature was good but the body is not a JSON object."""
+        return self.reason == "bad_body"
 
 
 _CLASS_BY_STATUS: dict[int, type[APIError]] = {

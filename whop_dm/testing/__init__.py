@@ -34,6 +34,11 @@ Behaviour worth knowing, beyond the spec's text:
   channels and members, ``dms:message:manage`` for changing messages.
 - ``Idempotency-Key`` is honoured on POST, PATCH and DELETE (see
   ``_idempotency`` for the rules). Every answer carries ``x-request-id``.
+- Webhooks: ``add_webhook(url)`` makes every message created (through the
+  API, or by ``send_message_as`` for a customer writing) arrive at ``url`` as a
+  signed ``chat.message.created``, with Whop's retries on a fast schedule;
+  ``webhook_faults`` and ``bad_signature_next`` spoil deliveries on purpose and
+  ``webhook_deliveries`` lists every attempt. Only loopback URLs are allowed.
 - Faults (``fail_next``, ``drop_next``, ``delay_next``, ``malformed_next``,
   ``chaos``) act before the request is handled and change no state, except
   those scripted with ``after=True``.
@@ -48,6 +53,7 @@ from whop_dm.testing._records import (
 from whop_dm.testing._serve import serve
 from whop_dm.testing._server import FakeWhop
 from whop_dm.testing._store import ALL_SCOPES
+from whop_dm.testing._webhooks import WebhookDelivery, sign_webhook
 
 __all__ = [
     "ALL_SCOPES",
@@ -56,5 +62,7 @@ __all__ = [
     "MembershipSnapshot",
     "MessageSnapshot",
     "RecordedRequest",
+    "WebhookDelivery",
     "serve",
+    "sign_webhook",
 ]

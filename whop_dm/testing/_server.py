@@ -42,6 +42,7 @@ from whop_dm.testing._store import (
     Store,
     User,
 )
+from whop_dm.testing._webhooks import WebhookControls, WebhookSender
 
 _UNAUTHORIZED = json.dumps(envelope(401, "Invalid or missing API key")).encode()
 _MUTATING = frozenset({"POST", "PATCH", "DELETE"})
@@ -140,7 +141,7 @@ _ROUTES = (
 )
 
 
-class FakeWhop:
+class FakeWhop(WebhookControls):
     """A stateful, in-memory Whop DM API on a loopback port.
 
     ``async with FakeWhop() as fake:`` starts it on a free port of 127.0.0.1;
@@ -182,6 +183,8 @@ class FakeWhop:
         self._shutdown_timeout = shutdown_timeout
         self._lock = threading.RLock()
         self._store = Store(max_channel_members=max_channel_members, seed=seed)
+        self._webhooks = WebhookSender(seed)
+        self._store.on_event = self._webhooks.emit
         self._faults = FaultPlan()
         self._idempotency = IdempotencyKeys(idempotency_key_ttl)
         self._limiter = (
@@ -220,6 +223,7 @@ class FakeWhop:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._webhooks.attach(asyncio.get_running_loop())
         host, port = runner.addresses[0][:2]
         shown = f"[{host}]" if ":" in host else host
         self._base_url = f"http://{shown}:{port}{API_PREFIX}"
@@ -230,6 +234,7 @@ class FakeWhop:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self._webhooks.close()
 
     async def __aenter__(self) -> FakeWhop:
         await self.start()

@@ -13,7 +13,7 @@ import random
 import re
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -211,6 +211,8 @@ class Store:
         self._by_members: dict[tuple[frozenset[str], str | None], list[str]] = {}
         self._key_of: dict[str, tuple[frozenset[str], str | None]] = {}
         self._stale: set[str] = set()
+        # Told of every event a webhook would carry: (type, channel, data).
+        self.on_event: Callable[[str, Channel, dict[str, Any]], None] | None = None
 
     # -- set-up, called by the test ------------------------------------------------
 
@@ -510,7 +512,10 @@ class Store:
         channel.messages[message.id] = message
         self.messages[message.id] = message
         channel.last_message_at = iso_ms(stamp)
-        return self.message_json(message)
+        answer = self.message_json(message)
+        if self.on_event is not None:
+            self.on_event("chat.message.created", channel, {"message": answer})
+        return answer
 
     def list_messages(self, caller: User, query: Mapping[str, str]) -> Any:
         channel_id = query.get("channel_id")
