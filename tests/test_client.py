@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import threading
+from collections.abc import Callable
 
 import aiohttp
+import attrs
 import pytest
 from scripted import MEMBER, ScriptedServer, json_answer
 
 import whop_dm
+from whop_dm._config import AsyncClientConfig, ClientConfig, takes_options
 
 
 def test_a_missing_key_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,3 +178,79 @@ async def test_cancelling_a_call_leaves_the_client_usable(scripted_server: Scrip
         scripted_server.answer(json_answer(MEMBER))
         member = await client.dm_members.create(channel_id="feed_1", user_id="user_c")
     assert member.id == "dmm_1"
+
+
+# -- one config for both clients (whop_dm/_config.py) ------------------------------------
+
+
+def test_both_clients_take_the_options_of_client_config_and_nothing_else() -> None:
+    options = list(inspect.signature(ClientConfig).parameters.values())
+    session = inspect.signature(AsyncClientConfig).parameters["session"]
+
+    assert list(inspect.signature(whop_dm.Client).parameters.values()) == options
+    assert list(inspect.signature(whop_dm.AsyncClient).parameters.values()) == [*options, session]
+
+
+def test_a_field_added_to_a_config_class_becomes_a_constructor_option() -> None:
+    # What adding an option to ClientConfig does to both clients, on a stand-in.
+    @attrs.frozen(kw_only=True)
+    class WithExtra(ClientConfig):
+        extra: int = 7
+
+    received: list[ClientConfig] = []
+
+    class Stub:
+        @takes_options(WithExtra)
+        def __init__(self, config: ClientConfig) -> None:
+            received.append(config)
+
+    Stub("k", base_url="http://127.0.0.1:9/api/v1", extra=3)  # type: ignore[call-arg]
+
+    assert "extra" in inspect.signature(Stub).parameters
+    assert isinstance(received[0], WithExtra)
+    assert received[0].extra == 3
+    with pytest.raises(TypeError):
+        Stub("k", extr=3)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("make", [whop_dm.AsyncClient, whop_dm.Client], ids=["async", "sync"])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"max_connections": 0}, ValueError, "max_connections"),
+        ({"rate_limit": -1}, ValueError, "rate_limit"),
+        ({"retry": 3}, TypeError, "RetryPolicy"),
+        ({"timeout": "5"}, TypeError, "timeout"),
+        ({"headers": {"Idempotency-Key": "x"}}, ValueError, "set by the client"),
+        ({"on_retry": 3}, TypeError, "on_retry"),
+        ({"base_url": "http://api.whop.invalid/api/v1"}, ValueError, "plain http"),
+    ],
+)
+def test_both_clients_refuse_a_bad_option_with_the_same_error(
+    make: Callable[..., object], kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    before = threading.active_count()
+
+    with pytest.raises(error, match=message):
+        make("k", **kwargs)
+
+    assert threading.active_count() == before
+
+
+def test_the_config_is_frozen_and_its_repr_hides_the_key() -> None:
+    client = whop_dm.AsyncClient(
+        "whop_secret_key", base_url="http://127.0.0.1:9/api/v1/", api_version="2025-01-01"
+    )
+    config = client._config
+
+    assert "whop_secret_key" not in repr(config)
+    assert config.base_url == client.base_url == "http://127.0.0.1:9/api/v1"
+    assert config.default_headers == {"Api-Version-Date": "2025-01-01"}
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        config.max_connections = 5  # type: ignore[misc]
+
+
+def test_the_blocking_client_runs_an_async_client_with_its_own_config() -> None:
+    with whop_dm.Client("k", base_url="http://127.0.0.1:9/api/v1", max_connections=7) as client:
+        assert client._async._config.max_connections == 7
+        assert type(client._async._config) is ClientConfig

@@ -2,58 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
+from ._config import AsyncClientConfig, ClientConfig, takes_options
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
-from ._errors import MissingAPIKeyError
-from ._retry import RetryEvent, RetryPolicy
-from ._timeout import DEFAULT_TIMEOUT, TimeoutTypes, coerce_timeout
-from ._transport import DEFAULT_BASE_URL, Transport, check_base_url, check_header_value
+from ._transport import Transport
 
 if TYPE_CHECKING:
     from ._messages import AsyncMessages
 
 __all__ = ["AsyncClient"]
-
-_RESERVED_HEADERS = frozenset({"authorization", "idempotency-key", "content-type"})
-
-
-def _resolve_api_key(api_key: object) -> str:
-    if api_key is None:
-        api_key = os.environ.get("WHOP_API_KEY")
-        if not api_key:
-            raise MissingAPIKeyError(
-                "No API key: pass api_key=... or set the WHOP_API_KEY environment variable "
-                "(create a key in your Whop developer dashboard)."
-            )
-    if not isinstance(api_key, str):
-        raise TypeError(f"api_key must be a string, not {type(api_key).__name__}")
-    if not api_key.strip():
-        raise MissingAPIKeyError(
-            "The API key is empty: pass api_key=... or set WHOP_API_KEY to your key."
-        )
-    if any(ch in api_key for ch in "\r\n\x00 "):
-        # Said without echoing the key itself.
-        raise ValueError("api_key must not contain spaces, line breaks or NUL characters")
-    return api_key
-
-
-def _check_headers(headers: Mapping[str, str] | None, api_version: str | None) -> dict[str, str]:
-    checked: dict[str, str] = {}
-    for name, value in (headers or {}).items():
-        check_header_value("header name", name)
-        if name.lower() in _RESERVED_HEADERS:
-            raise ValueError(f"the {name} header is set by the client; it cannot be overridden")
-        checked[name] = check_header_value(f"header {name}", value)
-    if api_version is not None:
-        checked["Api-Version-Date"] = check_header_value("api_version", api_version)
-    return checked
 
 
 class AsyncClient:
@@ -95,52 +55,21 @@ class AsyncClient:
     messages: AsyncMessages
     """Messages in DM channels: send, list, edit, pin and delete them."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        max_connections: int = 100,
-        headers: Mapping[str, str] | None = None,
-        session: aiohttp.ClientSession | None = None,
-        api_version: str | None = None,
-        rate_limit: float | None = None,
-        on_retry: Callable[[RetryEvent], None] | None = None,
-        allow_http: bool = False,
-    ) -> None:
-        key = _resolve_api_key(api_key)
-        if base_url is None:
-            base_url = os.environ.get("WHOP_BASE_URL") or DEFAULT_BASE_URL
-        root = check_base_url(base_url, allow_http=allow_http)
-        if retry is None:
-            retry = RetryPolicy()
-        elif not isinstance(retry, RetryPolicy):
-            raise TypeError("retry must be a whop_dm.RetryPolicy (or None for the default)")
-        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-            raise TypeError("max_connections must be an int")
-        if max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
-        if rate_limit is not None and (
-            isinstance(rate_limit, bool)
-            or not isinstance(rate_limit, (int, float))
-            or not rate_limit > 0
-        ):
-            raise ValueError("rate_limit must be a number of requests per second above 0")
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise TypeError("session must be an aiohttp.ClientSession")
-        self._transport = Transport(
-            api_key=key,
-            base_url=root,
-            timeout=coerce_timeout(timeout),
-            retry=retry,
-            max_connections=max_connections,
-            headers=_check_headers(headers, api_version),
-            session=session,
-            rate_limit=rate_limit,
-            on_retry=on_retry,
-        )
+    @takes_options(AsyncClientConfig)
+    def __init__(self, config: ClientConfig) -> None:
+        # The options are checked by the config record; see whop_dm/_config.py.
+        self._setup(config)
+
+    @classmethod
+    def _from_config(cls, config: ClientConfig) -> AsyncClient:
+        """A client for a config already built (the blocking Client's way in)."""
+        client = cls.__new__(cls)
+        client._setup(config)
+        return client
+
+    def _setup(self, config: ClientConfig) -> None:
+        self._config = config
+        self._transport = Transport(config)
         self.dm_channels = AsyncDmChannels(self._transport)
         self.dm_members = AsyncDmMembers(self._transport)
 

@@ -22,18 +22,17 @@ import functools
 import inspect
 import os
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._client import AsyncClient
+from ._config import ClientConfig, takes_options
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
 from ._messages import AsyncMessages
 from ._pagination import AsyncPager, Page
 from ._portal import EXIT_CLOSE_TIMEOUT, Portal
-from ._retry import RetryEvent, RetryPolicy
-from ._timeout import DEFAULT_TIMEOUT, TimeoutTypes
 
 __all__ = [
     "Client",
@@ -344,34 +343,11 @@ class Client:
     messages = resource(Messages)
     """Messages in DM channels: send, list, edit, pin and delete them."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        max_connections: int = 100,
-        headers: Mapping[str, str] | None = None,
-        api_version: str | None = None,
-        rate_limit: float | None = None,
-        on_retry: Callable[[RetryEvent], None] | None = None,
-        allow_http: bool = False,
-    ) -> None:
-        # Built here, in the caller's thread, so a bad argument raises here;
-        # AsyncClient's constructor does no I/O and needs no loop.
-        self._async = AsyncClient(
-            api_key,
-            base_url=base_url,
-            timeout=timeout,
-            retry=retry,
-            max_connections=max_connections,
-            headers=headers,
-            api_version=api_version,
-            rate_limit=rate_limit,
-            on_retry=on_retry,
-            allow_http=allow_http,
-        )
+    @takes_options(ClientConfig)
+    def __init__(self, config: ClientConfig) -> None:
+        # The options are checked by the config record, here in the caller's
+        # thread; AsyncClient's setup does no I/O and needs no loop.
+        self._async = AsyncClient._from_config(config)
         self._portal = Portal(f"whop-dm-client-{os.getpid()}-{id(self):x}")
         # Holds the portal and the async client, never self: a forgotten
         # client can still be collected, and is then closed (or at exit).

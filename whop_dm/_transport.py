@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 import json
 import logging
 import platform
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 import attrs
 from aiohttp import hdrs
 from multidict import CIMultiDict, CIMultiDictProxy, istr
-from yarl import URL
 
+from ._config import DEFAULT_BASE_URL, ClientConfig, check_header_value
+from ._config import _is_loopback as _is_loopback  # where tests/reliability looks for it
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -37,8 +37,7 @@ from ._errors import (
     error_from_response,
 )
 from ._gate import RateLimitGate
-from ._retry import RetryEvent, RetryPolicy, attempts
-from ._timeout import Timeout
+from ._retry import attempts
 from ._version import __version__
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
 
 logger = logging.getLogger("whop_dm")
 
-DEFAULT_BASE_URL = "https://api.whop.com/api/v1"
 
 # Methods that change state carry an Idempotency-Key, the same on every
 # attempt, so that a retry after a lost answer replays the first answer
@@ -120,60 +118,20 @@ def user_agent() -> str:
     return f"whop-dm/{__version__} python/{py} aiohttp/{aiohttp.__version__}"
 
 
-def check_header_value(name: str, value: object) -> str:
-    """Refuse header values that are not strings or would split the header."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-    if any(ch in value for ch in "\r\n\x00"):
-        raise ValueError(f"{name} must not contain line breaks or NUL characters")
-    return value
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(base_url: object, *, allow_http: bool) -> str:
-    """Validate the API root and return it without a trailing slash."""
-    if not isinstance(base_url, str):
-        raise TypeError(f"base_url must be a string, not {type(base_url).__name__}")
-    url = URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
-    if url.query_string or url.fragment:
-        raise ValueError("base_url must not carry a query or fragment")
-    if url.user or url.password:
-        raise ValueError("base_url must not carry credentials; pass api_key instead")
-    if url.scheme == "http" and not (allow_http or _is_loopback(url.host)):
-        raise ValueError(
-            f"base_url {base_url!r} is plain http to a non-loopback host: the API key "
-            "would cross the network unencrypted. Use https, or pass allow_http=True "
-            "if you really mean it."
-        )
-    return str(url).rstrip("/")
-
-
 class Transport:
     """Sends requests for one client. Safe to share between tasks of one loop."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str,
-        timeout: Timeout,
-        retry: RetryPolicy,
-        max_connections: int,
-        headers: Mapping[str, str],
-        session: aiohttp.ClientSession | None,
-        rate_limit: float | None,
-        on_retry: Callable[[RetryEvent], None] | None,
-    ) -> None:
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        api_key = config.api_key
+        base_url = config.base_url
+        timeout = config.timeout
+        retry = config.retry
+        max_connections = config.max_connections
+        headers = config.default_headers
+        session = getattr(config, "session", None)  # AsyncClientConfig only
+        rate_limit = config.rate_limit
+        on_retry = config.on_retry
         self._api_key = api_key
         self._base_url = base_url
         self._timeout = timeout

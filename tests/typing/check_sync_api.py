@@ -9,6 +9,7 @@ check fails if the error ever goes away.
 
 from __future__ import annotations
 
+import aiohttp
 from typing_extensions import assert_type
 
 import whop_dm
@@ -77,6 +78,16 @@ def client_construction() -> None:
         assert_type(client.base_url, str)
         assert_type(client.is_closed, bool)
     whop_dm.Client(max_connections="10")  # type: ignore[arg-type]
+    whop_dm.Client(timeout="5")  # type: ignore[arg-type]
+    whop_dm.Client("key", "http://127.0.0.1/api/v1")  # type: ignore[call-arg]
+
+
+async def async_client_construction(session: aiohttp.ClientSession) -> None:
+    # The options come from ClientConfig (whop_dm/_config.py), as for Client.
+    async with whop_dm.AsyncClient("key", timeout=whop_dm.Timeout(total=5.0), session=session) as c:
+        assert_type(c, whop_dm.AsyncClient)
+    whop_dm.AsyncClient(retry=3)  # type: ignore[arg-type]
+    whop_dm.AsyncClient(sesion=session)  # type: ignore[call-arg]
 
 
 async def async_client(client: whop_dm.AsyncClient) -> None:
