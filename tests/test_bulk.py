@@ -143,11 +143,15 @@ async def test_not_an_admin_of_one_channel_fails_its_pairs_and_the_run_goes_on(
     (theirs,) = await make_channels(client, 1)
     async with client_on(fake, key="key_0") as user_0:
         own = (await user_0.dm_channels.create(with_user_ids=["user_1"])).id
-        pairs = [(theirs, u) for u in USERS[5:15]] + [(own, u) for u in USERS[5:15]]
+        # The first call succeeds (a 403 on the first call would stop the run).
+        pairs = [(own, u) for u in USERS[5:6]] + [(theirs, u) for u in USERS[5:15]]
+        pairs += [(own, u) for u in USERS[6:15]]
         result = await user_0.dm_members.bulk_create(pairs, concurrency=4)
     assert result.stopped_by is None
-    assert {(m.channel_id, m.user_id) for m in result.added} == set(pairs[10:])
-    assert {(f.channel_id, f.user_id) for f in result.failed} == set(pairs[:10])
+    assert {(m.channel_id, m.user_id) for m in result.added} == {p for p in pairs if p[0] == own}
+    assert {(f.channel_id, f.user_id) for f in result.failed} == {
+        p for p in pairs if p[0] == theirs
+    }
     assert all(isinstance(f.error, whop_dm.PermissionDeniedError) for f in result.failed)
     assert result.total == 20
 
@@ -183,24 +187,20 @@ async def test_an_unknown_user_fails_alone(fake: FakeWhop, client: AsyncClient) 
     ]
 
 
-def test_which_errors_stop_a_run() -> None:
+def test_which_errors_stop_a_run_on_their_own() -> None:
     def error(cls: type[whop_dm.APIError], status: int, message: str) -> whop_dm.APIError:
         return cls(message, status_code=status)
 
     assert is_fatal(error(whop_dm.AuthenticationError, 401, "Invalid or missing API key"))
     assert is_fatal(error(whop_dm.RateLimitError, 429, "Try again in 3600 seconds."))
-    assert is_fatal(
-        error(
-            whop_dm.PermissionDeniedError,
-            403,
-            "You do not have permission to access this resource",
-        )
-    )
-    assert not is_fatal(
-        error(
-            whop_dm.PermissionDeniedError, 403, "Only an admin of the DM channel may add members."
-        )
-    )
+    assert is_fatal(whop_dm.ClientClosedError("closed"))
+    # A 403 is judged by where it falls in the run, whatever it says.
+    for message in (
+        "You do not have permission to access this resource",
+        "Only an admin of the DM channel may add members.",
+        "missing scope dms:channel:manage",
+    ):
+        assert not is_fatal(error(whop_dm.PermissionDeniedError, 403, message))
     assert not is_fatal(error(whop_dm.BadRequestError, 400, "This DM channel is full"))
     assert not is_fatal(error(whop_dm.InternalServerError, 503, "down"))
     assert not is_fatal(whop_dm.APIConnectionError("reset"))
@@ -441,3 +441,123 @@ async def test_no_more_than_concurrency_calls_run_at_once_and_the_first_goes_alo
     assert len(result.added) == 500
     assert peaks[:2] == [1, 1]
     assert max(peaks) == 10
+
+
+# -- the stop rule: structure, not wording ---------------------------------------------------
+
+
+def refused(message: str = "You do not have permission to access this resource") -> Any:
+    """A ``create`` stand-in that answers 403 for channels named ``feed_no*``."""
+
+    async def create(*, channel_id: str, user_id: str) -> DmMember:
+        await asyncio.sleep(0)
+        if channel_id.startswith("feed_no"):
+            raise whop_dm.PermissionDeniedError(message, status_code=403)
+        return DmMember(
+            id=f"dmm_{channel_id}_{user_id}",
+            user_id=user_id,
+            channel_id=channel_id,
+            status=whop_dm.MemberStatus.ACCEPTED,
+            last_viewed_at=None,
+        )
+
+    return create
+
+
+async def test_a_403_on_the_first_call_stops_the_run_whatever_its_message() -> None:
+    pairs = [("feed_no_1", "user_a"), ("feed_ok", "user_b"), ("feed_ok", "user_c")]
+    result = await run_bulk(refused("Forbidden"), pairs, concurrency=4, on_progress=None)
+    assert isinstance(result.stopped_by, whop_dm.PermissionDeniedError)
+    assert result.added == []
+    assert result.skipped == pairs[1:]
+
+
+async def test_403s_on_two_channels_with_no_success_between_stop_the_run() -> None:
+    pairs = [
+        ("feed_ok", "user_a"),
+        ("feed_no_1", "user_b"),
+        ("feed_no_1", "user_c"),
+        ("feed_no_2", "user_d"),
+        ("feed_ok", "user_e"),
+    ]
+    result = await run_bulk(refused(), pairs, concurrency=1, on_progress=None)
+    assert isinstance(result.stopped_by, whop_dm.PermissionDeniedError)
+    assert [f.channel_id for f in result.failed] == ["feed_no_1", "feed_no_1", "feed_no_2"]
+    assert result.stopped_by is result.failed[-1].error
+    assert result.skipped == [("feed_ok", "user_e")]
+
+
+async def test_a_success_between_403s_of_two_channels_lets_the_run_go_on() -> None:
+    pairs = [
+        ("feed_ok", "user_a"),
+        ("feed_no_1", "user_b"),
+        ("feed_ok", "user_c"),
+        ("feed_no_2", "user_d"),
+        ("feed_ok", "user_e"),
+        ("feed_no_1", "user_f"),
+    ]
+    result = await run_bulk(refused(), pairs, concurrency=1, on_progress=None)
+    assert result.stopped_by is None
+    assert len(result.added) == 3
+    assert len(result.failed) == 3
+
+
+async def test_403s_within_one_channel_do_not_stop_the_run() -> None:
+    pairs = [("feed_ok", "user_a")] + [("feed_no_1", f"user_{n}") for n in range(20)]
+    result = await run_bulk(
+        refused(), [*pairs, ("feed_ok", "user_z")], concurrency=8, on_progress=None
+    )
+    assert result.stopped_by is None
+    assert len(result.failed) == 20
+    assert len(result.added) == 2
+
+
+async def test_a_429_the_policy_gave_up_on_stops_the_run(
+    fake: FakeWhop, client: AsyncClient
+) -> None:
+    (channel,) = await make_channels(client, 1)
+    await client.dm_members.create(channel_id=channel, user_id="user_1")
+    fake.fail_next(1, status=429, retry_after=3600, path="/dm_members")
+    result = await client.dm_members.add_many(channel, USERS[2:12], concurrency=1)
+    assert isinstance(result.stopped_by, whop_dm.RateLimitError)
+    assert len(result.skipped) == 9
+
+
+async def test_stop_on_adds_a_stop_for_errors_the_caller_knows_are_fatal(
+    fake: FakeWhop, client: AsyncClient
+) -> None:
+    (channel,) = await make_channels(client, 1)
+    seen: list[Exception] = []
+
+    def stop_on(error: Exception) -> bool:
+        seen.append(error)
+        return isinstance(error, whop_dm.NotFoundError)
+
+    users = ["user_1", "user_2", "user_nobody", "user_3", "user_4"]
+    result = await client.dm_members.add_many(channel, users, concurrency=1, stop_on=stop_on)
+    assert isinstance(result.stopped_by, whop_dm.NotFoundError)
+    assert [m.user_id for m in result.added] == ["user_1", "user_2"]
+    assert result.skipped == [(channel, "user_3"), (channel, "user_4")]
+    assert seen == [result.stopped_by]
+
+
+async def test_stop_on_returning_false_keeps_the_built_in_rule() -> None:
+    pairs = [("feed_no_1", "user_a"), ("feed_ok", "user_b")]
+    result = await run_bulk(
+        refused(), pairs, concurrency=1, on_progress=None, stop_on=lambda error: False
+    )
+    assert isinstance(result.stopped_by, whop_dm.PermissionDeniedError)
+
+
+async def test_an_error_raised_by_stop_on_propagates() -> None:
+    def stop_on(error: Exception) -> bool:
+        raise LookupError("broken predicate")
+
+    pairs = [("feed_ok", "user_a"), ("feed_no_1", "user_b"), ("feed_ok", "user_c")]
+    with pytest.raises(LookupError, match="broken predicate"):
+        await run_bulk(refused(), pairs, concurrency=2, on_progress=None, stop_on=stop_on)
+
+
+async def test_stop_on_must_be_callable() -> None:
+    with pytest.raises(TypeError, match="stop_on"):
+        await run_bulk(refused(), [], concurrency=1, on_progress=None, stop_on="yes")  # type: ignore[arg-type]

@@ -41,6 +41,7 @@ __all__ = [
     "BulkFailure",
     "Pairs",
     "ProgressCallback",
+    "StopOn",
     "check_concurrency",
     "is_fatal",
     "pairs_for",
@@ -49,14 +50,8 @@ __all__ = [
 
 Pairs = Iterable[tuple[str, str]] | AsyncIterable[tuple[str, str]]
 ProgressCallback = Callable[[int, int | None], None]
+StopOn = Callable[[Exception], bool]
 CreateMember = Callable[..., Awaitable[DmMember]]
-
-# Whop answers 403 both for a key without the needed scope (which dooms every
-# call) and for a channel the caller is not an admin of (which dooms only the
-# pairs of that channel); the status and the envelope's type are the same.
-# The message tells them apart: the spec's example for a refused key is this
-# generic sentence, and FakeWhop names the missing scope.
-_KEY_LEVEL_403 = ("scope", "you do not have permission to access this resource")
 
 _END: Any = object()
 
@@ -115,21 +110,17 @@ class BulkAddResult:
 
 
 def is_fatal(error: BaseException) -> bool:
-    """Whether ``error`` dooms every other call of a bulk run, so it stops the run.
+    """Whether ``error`` alone dooms every other call of a bulk run.
 
-    Fatal: 401 (the key is refused), 403 for the key itself (a missing scope),
-    a 429 the retry policy gave up on (the server wants a longer pause than the
-    client will take, or kept refusing: further calls would be refused too),
-    and a closed client. Everything else (404, 400 such as ``channel_full``,
-    403 "not an admin of this channel", 5xx and connection failures that
-    outlasted their retries) belongs to one pair.
+    True for a 401 (the key is refused), a 429 the retry policy gave up on
+    (the server wants a longer pause than the client will take, or kept
+    refusing: further calls would be refused too), and a closed client.
+    A 403 is not fatal by itself: Whop gives the same answer to a key without
+    the scope (every call will fail) and to a caller who is not an admin of
+    one channel (only that channel's pairs will), so the run decides from
+    where 403s fall (see `run_bulk`), never from their wording.
     """
-    if isinstance(error, (AuthenticationError, RateLimitError, ClientClosedError)):
-        return True
-    if isinstance(error, PermissionDeniedError):
-        message = (error.message or "").lower()
-        return any(hint in message for hint in _KEY_LEVEL_403)
-    return False
+    return isinstance(error, (AuthenticationError, RateLimitError, ClientClosedError))
 
 
 def check_concurrency(concurrency: object) -> int:
@@ -147,12 +138,10 @@ def _field(value: object) -> str:
 def _pair_key(channel_id: str, user_id: str) -> bytes:
     # A digest instead of the pair itself: the record of distinct pairs then
     # costs the same whatever the ids' length, and does not keep the input's
-    # strings alive. 15 bytes, not 16: a bytes object of 15 fits CPython's
-    # 48-byte allocation class where 16 takes a 64-byte one (1.4 MB less over
-    # 100,000 pairs), and a collision stays a 2**-60 chance at 2**30 pairs.
+    # strings alive. 128 bits make a collision negligible at any input size.
     # Ids never hold NUL (check_id), so the separator is unambiguous.
     raw = f"{channel_id}\x00{user_id}".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(raw, digest_size=15).digest()
+    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 class _Run:
@@ -164,9 +153,15 @@ class _Run:
         pairs: Pairs,
         on_progress: ProgressCallback | None,
         total: int | None,
+        stop_on: StopOn | None,
     ) -> None:
         self.create = create
         self.on_progress = on_progress
+        self.stop_on = stop_on
+        # The channel of the latest 403 since the latest success: a 403 from
+        # another channel before any success means the key, not a channel, is
+        # refused.
+        self.denied_channel: str | None = None
         self.total = total
         self.result = BulkAddResult()
         self.seen: set[bytes] = set()
@@ -261,14 +256,29 @@ class _Run:
                 self.opened.set()
 
     async def send(self, channel_id: str, user_id: str) -> None:
+        # Only the first call is sent before `opened` is set: it goes alone.
+        alone = not self.opened.is_set()
         try:
             member = await self.create(channel_id=channel_id, user_id=user_id)
         except (WhopError, ValueError, TypeError) as error:
             self.result.failed.append(BulkFailure(channel_id, user_id, error))
-            if self.result.stopped_by is None and is_fatal(error):
+            if self.result.stopped_by is None and self.stops(error, channel_id, alone):
                 self.result.stopped_by = error
         else:
             self.result.added.append(member)
+            self.denied_channel = None
+
+    def stops(self, error: Exception, channel_id: str, alone: bool) -> bool:
+        """Whether the failure of a call stops the run (the rule of `run_bulk`)."""
+        if is_fatal(error):
+            return True
+        if isinstance(error, PermissionDeniedError):
+            if alone:
+                return True
+            if self.denied_channel is not None and self.denied_channel != channel_id:
+                return True
+            self.denied_channel = channel_id
+        return self.stop_on is not None and bool(self.stop_on(error))
 
     def skip_rest(self) -> None:
         """After a fatal stop, list what is left of an input that has a length.
@@ -346,6 +356,7 @@ async def run_bulk(
     *,
     concurrency: int,
     on_progress: ProgressCallback | None,
+    stop_on: StopOn | None = None,
 ) -> BulkAddResult:
     """Call ``create(channel_id=..., user_id=...)`` for each distinct pair of ``pairs``.
 
@@ -359,18 +370,29 @@ async def run_bulk(
     per distinct pair (about 100 bytes each: ~10 MB for 100,000 pairs). The
     result holds one record per pair, too.
 
-    A fatal error (see `is_fatal`) stops the run: no new pair is read,
-    the calls in flight finish and are recorded, and for an input with a
-    length the rest of it goes to ``skipped`` unsent; a generator or async
-    iterable is simply not read further (its remaining items stay in it).
-    ``stopped_by`` holds the error.
+    The run stops on the first failure that dooms the calls to come, judged
+    by where it falls, never by the server's wording:
+
+    - a 401, a 429 the retry policy gave up on, or a closed client (`is_fatal`);
+    - a 403 on the first call (it goes alone);
+    - a 403 on a second channel with no success since a 403 on another:
+      the key, not one channel, is refused;
+    - any failure for which ``stop_on(error)`` returns True.
+
+    Other failures (404, 400 such as ``channel_full``, 5xx and connection
+    failures that outlasted their retries, 403s within one channel) belong to
+    their pair. When the run stops, no new pair is read, the calls in flight
+    finish and are recorded, and for an input with a length the rest of it
+    goes to ``skipped`` unsent; a generator or async iterable is simply not
+    read further (its remaining items stay in it). ``stopped_by`` holds the
+    error.
 
     ``on_progress(done, total)`` is called after each item is settled (added,
     failed or found to be a repeat); ``total`` is ``len(pairs)`` for an input
-    with a length, else None. An exception from ``on_progress`` or from the
-    input itself stops the run and propagates, as does cancellation: the
-    workers and their calls in flight are cancelled and awaited first, so no
-    task outlives the call and the client stays usable.
+    with a length, else None. An exception from ``on_progress``, ``stop_on``
+    or the input itself stops the run and propagates, as does cancellation:
+    the workers and their calls in flight are cancelled and awaited first, so
+    no task outlives the call and the client stays usable.
     """
     check_concurrency(concurrency)
     if isinstance(pairs, (str, bytes)) or not isinstance(pairs, (Iterable, AsyncIterable)):
@@ -379,8 +401,10 @@ async def run_bulk(
         )
     if on_progress is not None and not callable(on_progress):
         raise TypeError("on_progress must be a callable taking (done, total), or None")
+    if stop_on is not None and not callable(stop_on):
+        raise TypeError("stop_on must be a callable taking the error, or None")
     total = len(pairs) if isinstance(pairs, Sized) else None
-    run = _Run(create, pairs, on_progress, total)
+    run = _Run(create, pairs, on_progress, total, stop_on)
     workers = concurrency if total is None else max(1, min(concurrency, total))
     loop = asyncio.get_running_loop()
     tasks = [loop.create_task(run.worker(index == 0)) for index in range(workers)]

@@ -15,7 +15,7 @@ from ._resource import Resource
 if TYPE_CHECKING:
     # The bulk machinery is imported on first use: it is not free to import,
     # and most programs never call it.
-    from ._bulk import BulkAddResult, Pairs, ProgressCallback
+    from ._bulk import BulkAddResult, Pairs, ProgressCallback, StopOn
 
 __all__ = ["AsyncDmMembers"]
 
@@ -91,6 +91,7 @@ class AsyncDmMembers(Resource):
         *,
         concurrency: int = 16,
         on_progress: ProgressCallback | None = None,
+        stop_on: StopOn | None = None,
     ) -> BulkAddResult:
         """Add many ``(channel_id, user_id)`` pairs, across any number of channels.
 
@@ -101,10 +102,12 @@ class AsyncDmMembers(Resource):
         ``skipped``, or is counted in ``duplicates`` when an equal pair came
         earlier (that one is made once). Per-pair errors (an unknown user, a
         full channel, not an admin of that channel) are recorded and the run
-        goes on; a fatal one (401, a 403 for a missing scope, a 429 the retry
-        policy gave up on) stops it: the calls in flight finish, the rest of
-        an input with a length goes to ``skipped`` unsent, a generator is not
-        read further, and ``stopped_by`` holds the error.
+        goes on. It stops on a 401, a 429 the retry policy gave up on, a 403
+        on the first call, 403s on two channels with no success between them,
+        or an error for which ``stop_on`` returns True: the calls in flight
+        finish, the rest of an input with a length goes to ``skipped``
+        unsent, a generator is not read further, and ``stopped_by`` holds the
+        error.
 
         Args:
             pairs: an iterable or async iterable of ``(channel_id, user_id)``.
@@ -114,10 +117,12 @@ class AsyncDmMembers(Resource):
             on_progress: called as ``on_progress(done, total)`` each time an
                 item is settled; ``total`` is ``len(pairs)``, or None when the
                 input has no length.
+            stop_on: called with the error of each failed call; returning
+                True stops the run (on top of the built-in rule above).
 
         Raises:
             ValueError, TypeError: bad arguments; nothing was sent.
-            Exception: whatever ``pairs`` or ``on_progress`` raised; the run
+            Exception: whatever ``pairs``, ``on_progress`` or ``stop_on`` raised; the run
                 is stopped first (its calls in flight cancelled).
 
         Cancelling the call cancels the calls in flight and leaves no task
@@ -132,7 +137,9 @@ class AsyncDmMembers(Resource):
         """
         from ._bulk import run_bulk
 
-        return await run_bulk(self.create, pairs, concurrency=concurrency, on_progress=on_progress)
+        return await run_bulk(
+            self.create, pairs, concurrency=concurrency, on_progress=on_progress, stop_on=stop_on
+        )
 
     async def add_many(
         self,
@@ -141,6 +148,7 @@ class AsyncDmMembers(Resource):
         *,
         concurrency: int = 16,
         on_progress: ProgressCallback | None = None,
+        stop_on: StopOn | None = None,
     ) -> BulkAddResult:
         """Add many users to one channel: `bulk_create` with one channel.
 
@@ -148,6 +156,7 @@ class AsyncDmMembers(Resource):
         run goes; ``total`` in ``on_progress`` is ``len(user_ids)`` when it
         has a length. A channel holds at most 50 members: the users beyond
         that end in ``failed`` with a ``BadRequestError`` (code ``channel_full``).
+        The run stops as `bulk_create`'s does (``stop_on`` included).
 
         Raises:
             ValueError, TypeError: a bad ``channel_id``, ``user_ids`` that is a
@@ -161,7 +170,9 @@ class AsyncDmMembers(Resource):
         from ._bulk import pairs_for, run_bulk
 
         pairs = pairs_for(check_id("channel_id", channel_id), user_ids)
-        return await run_bulk(self.create, pairs, concurrency=concurrency, on_progress=on_progress)
+        return await run_bulk(
+            self.create, pairs, concurrency=concurrency, on_progress=on_progress, stop_on=stop_on
+        )
 
     def list(
         self,
