@@ -29,12 +29,14 @@ README = ROOT / "README.md"
 # The key the samples' environment holds, and the user it belongs to.
 SAMPLE_KEY = "whop_docs_key"
 SAMPLE_OWNER = "user_me"
-# Users the samples may name. Bulk samples take theirs from user_000..user_199.
+# Users the samples may name. Bulk samples take theirs from user_000..user_199,
+# or from user_0001..user_0200 (the users `whop-dm serve-fake --users N` makes).
 NAMED_USERS = ("alice", "bob", "carol", "dave", "erin", "frank")
 SAMPLE_USERS = (
     (SAMPLE_OWNER, "me"),
     *((f"user_{name}", name) for name in NAMED_USERS),
     *((f"user_{n:03d}", f"member{n:03d}") for n in range(200)),
+    *((f"user_{n:04d}", f"member{n:04d}") for n in range(1, 201)),
 )
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")

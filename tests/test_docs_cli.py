@@ -43,7 +43,18 @@ LINES = _command_lines()
 
 def test_the_docs_show_every_command() -> None:
     shown = {" ".join(shlex.split(line)[1:3]) for _, line in LINES}
-    for command in ("demo", "channels create", "channels list", "members add", "messages send"):
+    for command in (
+        "demo",
+        "channels create",
+        "channels list",
+        "channels show",
+        "channels delete",
+        "members add",
+        "members list",
+        "members remove",
+        "messages send",
+        "messages list",
+    ):
         assert any(s.startswith(command) for s in shown), command
     assert any(s.startswith("serve-fake") for s in shown)
 

@@ -13,7 +13,7 @@ import asyncio
 import sys
 import traceback
 from collections.abc import Callable, Coroutine
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import attrs
 import click
@@ -28,6 +28,9 @@ from whop_dm._cli._output import (
 )
 from whop_dm._client import AsyncClient
 from whop_dm._version import __version__
+
+if TYPE_CHECKING:
+    from whop_dm.testing._serve import SeedUser
 
 __all__ = ["cli"]
 
@@ -92,6 +95,46 @@ def _execute(settings: Settings, work: Callable[[Output], Coroutine[Any, Any, in
 
 def _client(settings: Settings) -> AsyncClient:
     return AsyncClient(api_key=settings.api_key, base_url=settings.base_url)
+
+
+def _seed_options(func: F) -> F:
+    func = click.option(
+        "--users",
+        "numbered",
+        type=click.IntRange(min=0, max=1_000_000),
+        default=0,
+        metavar="N",
+        help="Add N users: user_0001 ... user_N.",
+    )(func)
+    func = click.option(
+        "--users-file",
+        "users_files",
+        multiple=True,
+        type=click.File("r", encoding="utf-8"),
+        metavar="FILE",
+        help="Add the users of FILE: one id a line, or CSV with a header "
+        "(id, username, email, name). Repeatable.",
+    )(func)
+    return click.option(
+        "--user", "user_ids", multiple=True, metavar="ID", help="Add a user. Repeatable."
+    )(func)
+
+
+def _seed_users(
+    user_ids: tuple[str, ...], users_files: tuple[TextIO, ...], numbered: int
+) -> list[SeedUser]:
+    from whop_dm.testing._serve import SeedUser, numbered_users, read_users
+
+    users = [SeedUser(user_id) for user_id in user_ids]
+    for stream in users_files:
+        try:
+            users.extend(read_users(stream))
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"{getattr(stream, 'name', '-')}, {exc}", param_hint="'--users-file'"
+            ) from None
+    users.extend(numbered_users(numbered))
+    return users
 
 
 # -- the group --------------------------------------------------------------------------
@@ -180,18 +223,23 @@ def demo(
     show_default=True,
     help="0 picks a free port.",
 )
-def serve_fake(host: str, port: int) -> None:
+@_seed_options
+def serve_fake(host: str, port: int, **seeds: Any) -> None:
     """Run the fake Whop DM API until Ctrl-C.
 
     Prints `base_url=...`, `api_key=...` (a key of the fake, with every scope),
     `user_id=...` and `ready`, one a line. Users `alice` and `bob` exist to
-    talk to.
+    talk to; --user, --users-file and --users add more.
     """
     from whop_dm.testing import serve
 
+    users = _seed_users(**seeds)
     click.echo("whop-dm: serving a fake Whop; Ctrl-C to stop", err=True)
     try:
-        serve(host, port)
+        serve(host, port, users=users)
+    except ValueError as exc:
+        # Two users claim one username or email: nothing was served.
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         Output().error(exc, hint=f"cannot listen on {host}:{port}")
         raise click.exceptions.Exit(EXIT_FAILED) from None
@@ -202,7 +250,7 @@ def serve_fake(host: str, port: int) -> None:
 
 @cli.group()
 def channels() -> None:
-    """DM channels: create, list."""
+    """DM channels: create, list, show, delete."""
 
 
 @channels.command("create")
@@ -257,12 +305,49 @@ def channels_list(company_id: str | None, **options: Any) -> None:
     _execute(settings, work)
 
 
+@channels.command("show")
+@click.argument("channel_id", metavar="ID")
+@_api_options
+def channels_show(channel_id: str, **options: Any) -> None:
+    """Show one DM channel the key's user belongs to."""
+    settings = Settings(**options)
+
+    async def work(output: Output) -> int:
+        async with _client(settings) as client:
+            channel = await client.dm_channels.retrieve(channel_id)
+        output.channel(channel)
+        return EXIT_OK
+
+    _execute(settings, work)
+
+
+@channels.command("delete")
+@click.argument("channel_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Do not ask; needed when stdin is not a terminal.")
+@_api_options
+def channels_delete(channel_id: str, yes: bool, **options: Any) -> None:
+    """Delete a DM channel, its memberships and its messages (its admin only)."""
+    settings = Settings(**options)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("deleting a channel cannot be undone: pass --yes to confirm")
+        click.confirm(f"Delete {channel_id} and all its messages?", abort=True, err=True)
+
+    async def work(output: Output) -> int:
+        async with _client(settings) as client:
+            await client.dm_channels.delete(channel_id)
+        output.deleted("channel", channel_id)
+        return EXIT_OK
+
+    _execute(settings, work)
+
+
 # -- members ----------------------------------------------------------------------------
 
 
 @cli.group()
 def members() -> None:
-    """Members of DM channels: add them in bulk."""
+    """Members of DM channels: add them in bulk, list them, remove them."""
 
 
 @members.command("add")
@@ -340,12 +425,58 @@ def members_add(
     _execute(settings, work)
 
 
+@members.command("list")
+@click.option("--channel", "channel_id", metavar="ID", required=True, help="The channel.")
+@_api_options
+def members_list(channel_id: str, **options: Any) -> None:
+    """List the members of a DM channel, in join order."""
+    settings = Settings(**options)
+
+    async def work(output: Output) -> int:
+        async with _client(settings) as client:
+            found = [member async for member in client.dm_members.list(channel_id=channel_id)]
+        output.members(found)
+        return EXIT_OK
+
+    _execute(settings, work)
+
+
+@members.command("remove")
+@click.option("--channel", "channel_id", metavar="ID", required=True, help="The channel.")
+@click.argument("user_ids", nargs=-1, required=True, metavar="USER...")
+@_api_options
+def members_remove(channel_id: str, user_ids: tuple[str, ...], **options: Any) -> None:
+    """Remove users (by user id) from a DM channel.
+
+    Users who are not members are listed, and the exit code is 1.
+    """
+    settings = Settings(**options)
+
+    async def work(output: Output) -> int:
+        async with _client(settings) as client:
+            # The API removes a membership by its own id: find each user's.
+            by_user = {
+                member.user_id: member
+                async for member in client.dm_members.list(channel_id=channel_id)
+            }
+            removed = []
+            for user_id in dict.fromkeys(user_ids):
+                member = by_user.get(user_id)
+                if member is not None:
+                    await client.dm_members.delete(member.id)
+                    removed.append(member)
+        missing = [user_id for user_id in dict.fromkeys(user_ids) if user_id not in by_user]
+        return output.removed(channel_id, removed, missing)
+
+    _execute(settings, work)
+
+
 # -- messages ---------------------------------------------------------------------------
 
 
 @cli.group()
 def messages() -> None:
-    """Messages of DM channels: send one."""
+    """Messages of DM channels: send one, list them."""
 
 
 @messages.command("send")
@@ -362,6 +493,39 @@ def messages_send(channel_id: str, text: str, **options: Any) -> None:
         async with _client(settings) as client:
             message = await client.messages.create(channel_id=channel_id, content=content)
         output.message(message)
+        return EXIT_OK
+
+    _execute(settings, work)
+
+
+@messages.command("list")
+@click.option("--channel", "channel_id", metavar="ID", required=True, help="The channel.")
+@click.option("--newest-first", is_flag=True, help="Newest first (default: oldest first).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="At most N messages. [default: all]",
+)
+@_api_options
+def messages_list(channel_id: str, newest_first: bool, limit: int | None, **options: Any) -> None:
+    """List the messages of a DM channel (reading them marks the channel viewed)."""
+    settings = Settings(**options)
+
+    async def work(output: Output) -> int:
+        found = []
+        async with _client(settings) as client:
+            pager = client.messages.list(
+                channel_id=channel_id,
+                direction="desc" if newest_first else None,
+                # No more than needed per request, when only a few are wanted.
+                page_size=None if limit is None else min(limit, 100),
+            )
+            async for message in pager:
+                found.append(message)
+                if limit is not None and len(found) >= limit:
+                    break
+        output.messages(found)
         return EXIT_OK
 
     _execute(settings, work)

@@ -26,7 +26,7 @@ from whop_dm._errors import (
     WhopError,
 )
 from whop_dm._message_models import Message
-from whop_dm._models import DmChannel
+from whop_dm._models import DmChannel, DmMember
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -96,6 +96,12 @@ def unstructure(record: Any) -> Any:
     from whop_dm._converter import converter
 
     return converter.unstructure(record)
+
+
+def _one_line(text: str, width: int = 80) -> str:
+    """``text`` on one line, cut to ``width`` characters: a table row per message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
 def _error_json(error: BaseException) -> dict[str, Any]:
@@ -240,6 +246,63 @@ class Output:
         self.out.print(
             f"sent [bold]{escape(message.id)}[/bold] at {message.created_at.isoformat()}"
         )
+
+    def messages(self, messages: Sequence[Message]) -> None:
+        if self.json_mode:
+            self.emit_json([unstructure(message) for message in messages])
+            return
+        from rich.table import Table
+
+        table = Table("id", "created_at", "from", "content", box=None)
+        for message in messages:
+            table.add_row(
+                message.id,
+                message.created_at.isoformat(),
+                escape(message.user.username or message.user.id),
+                escape(_one_line(message.content or "")),
+            )
+        self.out.print(table)
+        self.out.print(f"{len(messages)} message{'' if len(messages) == 1 else 's'}")
+
+    def members(self, members: Sequence[DmMember]) -> None:
+        if self.json_mode:
+            self.emit_json([unstructure(member) for member in members])
+            return
+        from rich.table import Table
+
+        table = Table("id", "user_id", "status", "last_viewed_at", box=None)
+        for member in members:
+            table.add_row(
+                member.id,
+                member.user_id,
+                str(member.status.value),
+                member.last_viewed_at.isoformat() if member.last_viewed_at else "",
+            )
+        self.out.print(table)
+        self.out.print(f"{len(members)} member{'' if len(members) == 1 else 's'}")
+
+    def removed(self, channel_id: str, removed: Sequence[DmMember], missing: Sequence[str]) -> int:
+        """Show what ``members remove`` did; 1 when some users were not members."""
+        if self.json_mode:
+            self.emit_json(
+                {
+                    "ok": not missing,
+                    "removed": [unstructure(member) for member in removed],
+                    "not_members": list(missing),
+                }
+            )
+        else:
+            for member in removed:
+                self.out.print(escape(f"removed  {member.user_id} from {channel_id}"))
+            for user_id in missing:
+                self.out.print(escape(f"not a member  {user_id}"))
+        return EXIT_FAILED if missing else EXIT_OK
+
+    def deleted(self, kind: str, record_id: str) -> None:
+        if self.json_mode:
+            self.emit_json({"id": record_id, "deleted": True})
+        else:
+            self.out.print(f"deleted {kind} [bold]{escape(record_id)}[/bold]")
 
     def bulk(self, result: BulkAddResult) -> int:
         """Show a bulk result (failures listed) and return the exit code it deserves."""
