@@ -7,6 +7,7 @@ for how samples are found and marked.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -50,7 +51,16 @@ def sample_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWhop]:
         fake.add_api_key(SAMPLE_KEY, user_id=SAMPLE_OWNER)
         monkeypatch.setenv("WHOP_API_KEY", SAMPLE_KEY)
         monkeypatch.setenv("WHOP_BASE_URL", fake.base_url)
-        yield fake
+        # Samples that show logging set up handlers, as a program would; they
+        # must not outlive the sample (and write to a closed capture stream).
+        logger = logging.getLogger("whop_dm")
+        handlers, level = list(logger.handlers), logger.level
+        try:
+            yield fake
+        finally:
+            for handler in [h for h in logger.handlers if h not in handlers]:
+                logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 def _handler_lines(code: str) -> set[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import socket
 import time
+from typing import Any
 
 import pytest
 from conftest import Sleeps
@@ -303,9 +304,9 @@ async def test_each_attempt_carries_the_operation_template(
     seen: list[tuple[str, str, int]] = []
     attempt = Transport._attempt
 
-    async def recording(self: Transport, request: Request, number: int) -> object:
+    async def recording(self: Transport, request: Request, number: int, *rest: Any) -> object:
         seen.append((request.operation, request.path, number))
-        return await attempt(self, request, number)
+        return await attempt(self, request, number, *rest)
 
     monkeypatch.setattr(Transport, "_attempt", recording)
     scripted_server.answer(json_answer(DOWN, 503), json_answer(MEMBER), json_answer(MEMBER))

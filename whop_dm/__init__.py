@@ -37,6 +37,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._bulk import BulkAddResult, BulkFailure
+    from ._events import RequestEvent, ResponseEvent
     from ._message_models import (
         Message,
         MessagePoll,
@@ -59,6 +60,8 @@ _LAZY = {
     "PollOption": "._message_models",
     "PollVote": "._message_models",
     "ReactionCount": "._message_models",
+    "RequestEvent": "._events",
+    "ResponseEvent": "._events",
     "BulkAddResult": "._bulk",
     "BulkFailure": "._bulk",
     "Client": "._sync",
@@ -121,7 +124,9 @@ __all__ = [
     "PollVote",
     "RateLimitError",
     "ReactionCount",
+    "RequestEvent",
     "ResponseDecodeError",
+    "ResponseEvent",
     "RetryEvent",
     "RetryPolicy",
     "SyncPager",

@@ -42,6 +42,16 @@ class AsyncClient:
             operation and key).
         on_retry: called with a `RetryEvent` before each retry wait.
         allow_http: permit a plain-http ``base_url`` to a non-loopback host.
+        on_request: called with a `RequestEvent` right before each attempt
+            is sent (see the Observability guide). A hook that raises is
+            logged and ignored.
+        on_response: called with a `ResponseEvent` once each attempt's
+            answer, or its failure, is known.
+        trace_configs: ``aiohttp.TraceConfig`` objects for the session the
+            client creates (OpenTelemetry's aiohttp instrumentation, say).
+            With ``session=``, set them on that session instead.
+        tracer_provider: the OpenTelemetry ``TracerProvider`` spans come
+            from (default: the global one, once an SDK is set up).
 
     Example:
         >>> async with whop_dm.AsyncClient() as client:  # doctest: +SKIP

@@ -23,17 +23,23 @@ from __future__ import annotations
 import inspect
 import ipaddress
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import aiohttp
 import attrs
 from yarl import URL
 
 from ._errors import MissingAPIKeyError
+from ._observe import check_hook, check_tracer_provider
 from ._retry import RetryEvent, RetryPolicy
 from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, coerce_timeout
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
+
+    from ._events import RequestHook, ResponseHook
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -167,6 +173,25 @@ def _check_session(
         raise TypeError("session must be an aiohttp.ClientSession")
 
 
+def _trace_configs(value: Iterable[aiohttp.TraceConfig] | None) -> tuple[aiohttp.TraceConfig, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, aiohttp.TraceConfig) or not isinstance(value, Iterable):
+        raise TypeError("trace_configs must be a list of aiohttp.TraceConfig objects")
+    configs = tuple(value)
+    if not all(isinstance(c, aiohttp.TraceConfig) for c in configs):
+        raise TypeError("trace_configs must hold aiohttp.TraceConfig objects")
+    return configs
+
+
+def _check_hook(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_hook(attribute.name, value)
+
+
+def _check_tracer_provider(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    check_tracer_provider(value)
+
+
 @attrs.frozen(kw_only=True)
 class ClientConfig:
     """The options of a client, checked once.
@@ -188,6 +213,14 @@ class ClientConfig:
             operation and key).
         on_retry: called with a `RetryEvent` before each retry wait.
         allow_http: permit a plain-http ``base_url`` to a non-loopback host.
+        on_request: called with a `RequestEvent` right before each attempt
+            is sent. A hook that raises is logged and ignored.
+        on_response: called with a `ResponseEvent` once each attempt's
+            answer, or its failure, is known.
+        trace_configs: ``aiohttp.TraceConfig`` objects for the session the
+            client creates (OpenTelemetry's aiohttp instrumentation, say).
+        tracer_provider: the OpenTelemetry ``TracerProvider`` spans come
+            from (default: the global one, once an SDK is set up).
     """
 
     # The only positional option, as in the official SDK: Client("key").
@@ -207,6 +240,14 @@ class ClientConfig:
         default=None, validator=attrs.validators.optional(attrs.validators.is_callable())
     )
     allow_http: bool = attrs.field(default=False)
+    on_request: RequestHook | None = attrs.field(default=None, validator=_check_hook)
+    on_response: ResponseHook | None = attrs.field(default=None, validator=_check_hook)
+    trace_configs: tuple[aiohttp.TraceConfig, ...] = attrs.field(
+        default=(), converter=_trace_configs, eq=False, hash=False
+    )
+    tracer_provider: TracerProvider | None = attrs.field(
+        default=None, validator=_check_tracer_provider, eq=False, hash=False
+    )
 
     @property
     def default_headers(self) -> dict[str, str]:
@@ -231,6 +272,13 @@ class AsyncClientConfig(ClientConfig):
     session: aiohttp.ClientSession | None = attrs.field(
         default=None, validator=_check_session, eq=False
     )
+
+    def __attrs_post_init__(self) -> None:
+        if self.session is not None and self.trace_configs:
+            raise ValueError(
+                "trace_configs apply to the session the client creates; "
+                "with session=..., give them to your own aiohttp.ClientSession"
+            )
 
 
 P = ParamSpec("P")

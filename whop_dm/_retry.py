@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import random
 import time
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._errors import APIConnectionError, APIError, WhopError
+from ._log import fields, logger
 
 if TYPE_CHECKING:
     import tenacity
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RetryEvent", "RetryPolicy", "attempts"]
 
-logger = logging.getLogger("whop_dm")
 
 DEFAULT_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -160,14 +159,22 @@ class RetryEvent:
     cause: WhopError
 
 
-def _log_retry(event: RetryEvent) -> None:
+def _log_retry(event: RetryEvent, operation: str) -> None:
+    cause = event.cause
     logger.warning(
         "retrying %s %s in %.2fs after attempt %d failed: %s",
         event.method,
         event.path,
         event.wait,
         event.attempt,
-        event.cause,
+        cause,
+        extra=fields(
+            operation=operation,
+            status=cause.status_code if isinstance(cause, APIError) else None,
+            request_id=cause.request_id if isinstance(cause, APIError) else None,
+            attempt=event.attempt,
+            wait=event.wait,
+        ),
     )
 
 
@@ -217,7 +224,7 @@ class _Attempts:
         event = RetryEvent(
             request.method, request.path, state.attempt_number, state.upcoming_sleep, exc
         )
-        _log_retry(event)
+        _log_retry(event, request.operation)
         if self.hook is not None:
             self.hook(event)
 

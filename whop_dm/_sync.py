@@ -324,7 +324,8 @@ class Client:
     ``with``; a client that is never closed is closed when it is garbage
     collected or at interpreter exit.
 
-    Callbacks (``on_retry``, ``bulk_create``'s ``on_progress``) run on
+    Callbacks (``on_retry``, ``on_request``, ``on_response``,
+    ``bulk_create``'s ``on_progress``) run on
     whichever thread runs the loop at the time: keep them short and do not
     call the client from them.
 

@@ -34,9 +34,12 @@ from ._errors import (
     ClientClosedError,
     RateLimitError,
     ResponseDecodeError,
+    WhopError,
     error_from_response,
 )
 from ._gate import RateLimitGate
+from ._log import fields, logger
+from ._observe import CallObserver, Observer
 from ._retry import attempts
 from ._version import __version__
 
@@ -48,8 +51,6 @@ __all__ = [
     "new_idempotency_key",
     "user_agent",
 ]
-
-logger = logging.getLogger("whop_dm")
 
 
 # Methods that change state carry an Idempotency-Key, the same on every
@@ -158,6 +159,12 @@ class Transport:
         self._slots: asyncio.Semaphore | None = None
         self._gate = RateLimitGate(retry.sleep, rate_limit)
         self._on_retry = on_retry
+        self._observer = Observer(
+            base_url=base_url,
+            on_request=config.on_request,
+            on_response=config.on_response,
+            tracer_provider=config.tracer_provider,
+        )
 
     @property
     def base_url(self) -> str:
@@ -166,6 +173,10 @@ class Transport:
     @property
     def is_closed(self) -> bool:
         return self._state is _State.CLOSED
+
+    @property
+    def observer(self) -> Observer:
+        return self._observer
 
     @property
     def gate(self) -> RateLimitGate:
@@ -191,6 +202,7 @@ class Transport:
                 connector=aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0),
                 timeout=self._client_timeout,
                 raise_for_status=False,
+                trace_configs=list(self.config.trace_configs) or None,
             )
         self._state = _State.OPENED
 
@@ -222,9 +234,18 @@ class Transport:
         if self._state is not _State.OPENED or self._loop is not asyncio.get_running_loop():
             self._open()
         request = self._build(method, path, route, json_body, params, idempotency_key)
+        # Hooks and spans, when any are watching; None costs the call nothing more.
+        call = self._observer.start(method, request.route, request.url, params)
+        if call is None:
+            return await self._run(request, None)
+        with call:
+            return await self._run(request, call)
+
+    async def _run(self, request: Request, call: CallObserver | None) -> Any:
+        """Every attempt of ``request``, in the retry policy's loop."""
         async for attempt in attempts(self._retry, request, self._on_retry):
             with attempt:
-                return await self._attempt(request, attempt.retry_state.attempt_number)
+                return await self._attempt(request, attempt.retry_state.attempt_number, call)
         # Unreachable: tenacity either returns from the block above or re-raises.
         raise AssertionError("the retry loop ended without an answer")
 
@@ -260,7 +281,9 @@ class Transport:
             idempotency_key=idempotency_key,
         )
 
-    async def _attempt(self, request: Request, number: int) -> Any:
+    async def _attempt(
+        self, request: Request, number: int, call: CallObserver | None = None
+    ) -> Any:
         """One attempt of ``request``: its answer as JSON, or its error raised.
 
         The attempt waits for a connection slot of its own, then for the
@@ -270,9 +293,16 @@ class Transport:
         async with self._slots:
             # Paced once a slot is ours, right before sending: a request that
             # queued for a connection while a 429 arrived must wait it out too.
-            await self._pace(request)
+            held = await self._pace(request)
+            if call is not None:
+                call.sending(number, held)
             sent_at = time.monotonic()
-            status, headers, raw = await self._send(request)
+            try:
+                status, headers, raw = await self._send(request)
+            except WhopError as exc:
+                if call is not None:
+                    call.answered(number, None, None, exc)
+                raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d)",
@@ -281,8 +311,16 @@ class Transport:
                 status,
                 (time.monotonic() - sent_at) * 1000.0,
                 number,
+                extra=fields(
+                    operation=request.operation,
+                    status=status,
+                    request_id=headers.get("x-request-id"),
+                    attempt=number,
+                ),
             )
         if 200 <= status < 300:
+            if call is not None:
+                call.answered(number, status, headers.get("x-request-id"))
             try:
                 return _parse_json(raw)
             # RecursionError: a body nested deeper than the parser's stack allows.
@@ -295,12 +333,16 @@ class Transport:
                     body=text,
                 ) from exc
         error = error_from_response(status, headers, raw, redact=self._api_key)
+        if call is not None:
+            call.answered(number, status, error.request_id, error)
         if isinstance(error, RateLimitError):
             self._rate_limited(request, error)
         raise error
 
-    async def _pace(self, request: Request) -> None:
+    async def _pace(self, request: Request) -> float:
         """Hold ``request`` until it may be sent: today, the client-wide 429 pause.
+
+        Returns the seconds it was held (reported to hooks and spans as ``held``).
 
         Raises `RateLimitError` without sending when the server asked for a
         longer wait than the policy will sleep: a request spent to learn that
@@ -308,7 +350,7 @@ class Transport:
         """
         gate = self._gate
         if not gate.may_block:
-            return
+            return 0.0
         held = gate.paused_for
         if held > self._retry.max_retry_after:
             raise RateLimitError(
@@ -318,7 +360,9 @@ class Transport:
                 type="rate_limit_exceeded",
                 retry_after=held,
             )
+        since = time.monotonic()
         await gate.wait()
+        return time.monotonic() - since
 
     def _rate_limited(self, request: Request, error: RateLimitError) -> None:
         """After a 429: every request of the client holds until the server's wait
