@@ -13,6 +13,7 @@ from whop_dm import (
     MessageUser,
     NotFoundError,
     PermissionDeniedError,
+    PollOption,
 )
 from whop_dm.testing import FakeWhop
 
@@ -218,3 +219,66 @@ async def test_a_user_who_is_not_a_member_sees_no_messages(
         await dave.messages.update(message_id, is_pinned=True)
     with pytest.raises(NotFoundError):
         await dave.messages.delete(message_id)
+
+
+async def test_create_sends_attachments_as_file_references_and_the_fake_keeps_them(
+    owner: AsyncClient, channel_id: str, surface_fake: FakeWhop
+) -> None:
+    await owner.messages.create(
+        channel_id=channel_id, content="files", attachments=["file_a", "file_b"]
+    )
+    [request] = [r for r in surface_fake.requests if r.method == "POST"][-1:]
+    assert request.json["attachments"] == [{"id": "file_a"}, {"id": "file_b"}]
+    assert surface_fake.messages[-1].attachment_ids == ("file_a", "file_b")
+
+
+async def test_create_sends_auto_detect_links(
+    owner: AsyncClient, channel_id: str, surface_fake: FakeWhop
+) -> None:
+    await owner.messages.create(
+        channel_id=channel_id, content="see https://example.com", auto_detect_links=False
+    )
+    assert surface_fake.requests[-1].json["auto_detect_links"] is False
+
+
+async def test_create_with_a_poll_numbers_its_options_and_answers_the_poll(
+    owner: AsyncClient, channel_id: str, surface_fake: FakeWhop
+) -> None:
+    message = await owner.messages.create(
+        channel_id=channel_id, content="Lunch?", poll=["Tea", "Soup"]
+    )
+    assert surface_fake.requests[-1].json["poll"] == {
+        "options": [{"id": "1", "text": "Tea"}, {"id": "2", "text": "Soup"}]
+    }
+    assert message.poll is not None
+    assert message.poll.options == (PollOption(id="1", text="Tea"), PollOption(id="2", text="Soup"))
+
+
+async def test_update_replaces_the_attachments(
+    owner: AsyncClient, channel_id: str, surface_fake: FakeWhop
+) -> None:
+    [message_id] = await post(owner, channel_id, "files")
+    await owner.messages.update(message_id, attachments=["file_c"])
+    assert surface_fake.requests[-1].json == {"attachments": [{"id": "file_c"}]}
+    await owner.messages.update(message_id, attachments=[])
+    assert surface_fake.messages[-1].attachment_ids == ()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"attachments": "file_a"}, TypeError),
+        ({"attachments": [""]}, ValueError),
+        ({"attachments": [3]}, TypeError),
+        ({"auto_detect_links": "yes"}, TypeError),
+        ({"poll": []}, ValueError),
+        ({"poll": "Tea"}, TypeError),
+        ({"poll": ["Tea", " "]}, ValueError),
+    ],
+)
+async def test_create_refuses_bad_attachments_links_or_poll_before_sending(
+    owner: AsyncClient, surface_fake: FakeWhop, arguments: dict[str, object], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        await owner.messages.create(channel_id="feed_x", content="x", **arguments)  # type: ignore[arg-type]
+    assert surface_fake.requests == []

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from whop_dm import AsyncClient, AsyncPager, DmChannel, Page, PageInfo, ResponseDecodeError
+from whop_dm import (
+    AsyncClient,
+    AsyncPager,
+    BadRequestError,
+    DmChannel,
+    Page,
+    PageInfo,
+    ResponseDecodeError,
+)
 from whop_dm.testing import FakeWhop, RecordedRequest
 
 pytest_plugins = ["surface_support"]
@@ -17,7 +25,7 @@ def sent(fake: FakeWhop, method: str, prefix: str) -> list[RecordedRequest]:
 
 
 async def make_channels(client: AsyncClient, fake: FakeWhop, count: int) -> list[str]:
-    """``count`` distinct channels of the owner, in creation order."""
+    """``count`` distinct channels of the owner, in the list's order (newest first)."""
     users = OTHER_USERS
     ids = []
     for index in range(count):
@@ -26,7 +34,8 @@ async def make_channels(client: AsyncClient, fake: FakeWhop, count: int) -> list
         )
         ids.append(channel.id)
     fake.clear_requests()
-    return ids
+    # No messages yet: the most recently active channel is the newest.
+    return ids[::-1]
 
 
 async def test_iterating_a_list_yields_every_channel_in_order_across_pages(
@@ -146,12 +155,12 @@ async def test_company_id_filters_the_channel_list(
 ) -> None:
     ids = await make_channels(owner, surface_fake, 3)
     only = [c.id async for c in owner.dm_channels.list(company_id="biz_1")]
-    assert only == [ids[1]]
+    assert only == [ids[1]]  # the middle one of three, in either order
     assert sent(surface_fake, "GET", "/dm_channels")[0].query["company_id"] == "biz_1"
 
 
-@pytest.mark.parametrize("bad", [0, 101, -1])
-def test_a_page_size_out_of_range_is_refused_at_call_time(owner: AsyncClient, bad: int) -> None:
+@pytest.mark.parametrize("bad", [0, -1])
+def test_a_page_size_below_one_is_refused_at_call_time(owner: AsyncClient, bad: int) -> None:
     with pytest.raises(ValueError, match="page_size"):
         owner.dm_channels.list(page_size=bad)
 
@@ -203,3 +212,98 @@ async def test_has_next_page_without_an_end_cursor_ends_the_walk() -> None:
 
     assert [r async for r in AsyncPager(fetch, "GET /x")] == ["only"]
     assert calls == [None]
+
+
+async def test_last_walks_backwards_from_the_end_newest_page_first(
+    owner: AsyncClient, surface_fake: FakeWhop
+) -> None:
+    channel = await owner.dm_channels.create(with_user_ids=["user_bob"])
+    posted = [
+        (await owner.messages.create(channel_id=channel.id, content=f"m{n}")).id for n in range(5)
+    ]
+    surface_fake.clear_requests()
+    pager = owner.messages.list(channel_id=channel.id, last=2)
+    assert pager.backwards
+
+    pages = [[m.id for m in page.data] async for page in pager.pages()]
+    assert pages == [posted[3:], posted[1:3], posted[:1]]
+    gets = sent(surface_fake, "GET", "/messages")
+    assert [r.query.get("last") for r in gets] == ["2", "2", "2"]
+    assert "before" not in gets[0].query
+    assert all("first" not in r.query and "after" not in r.query for r in gets)
+    # Record by record, the walk goes from the last record to the first.
+    assert [m.id async for m in pager] == posted[::-1]
+
+
+async def test_before_walks_backwards_from_a_cursor(
+    owner: AsyncClient, surface_fake: FakeWhop
+) -> None:
+    channel = await owner.dm_channels.create(with_user_ids=["user_bob"])
+    posted = [
+        (await owner.messages.create(channel_id=channel.id, content=f"m{n}")).id for n in range(5)
+    ]
+    tail = await owner.messages.list(channel_id=channel.id, last=2).first_page()
+    assert tail.previous_cursor is not None
+    pager = owner.messages.list(channel_id=channel.id, before=tail.previous_cursor, page_size=2)
+    assert [m.id async for m in pager] == posted[2::-1]
+    first = await pager.first_page()
+    assert [m.id for m in first.data] == posted[1:3]
+    assert [m.id for m in (await pager.fetch_page(first.previous_cursor)).data] == posted[:1]
+
+
+async def test_after_starts_a_forward_walk_from_a_cursor(
+    owner: AsyncClient, surface_fake: FakeWhop
+) -> None:
+    ids = await make_channels(owner, surface_fake, 5)
+    first = await owner.dm_channels.list(page_size=2).first_page()
+    rest = [c.id async for c in owner.dm_channels.list(after=first.next_cursor)]
+    assert rest == ids[2:]
+
+
+async def test_before_without_a_size_asks_for_the_api_default_page(
+    owner: AsyncClient, surface_fake: FakeWhop
+) -> None:
+    await make_channels(owner, surface_fake, 1)
+    pager = owner.dm_channels.list(before="Y2g6MTAwMDA")  # a cursor past every channel
+    await pager.first_page()
+    assert sent(surface_fake, "GET", "/dm_channels")[-1].query == {
+        "before": "Y2g6MTAwMDA",
+        "last": "25",
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"),
+    [
+        ({"after": "a", "before": "b"}, ValueError, "direction"),
+        ({"after": "a", "last": 2}, ValueError, "direction"),
+        ({"page_size": 2, "last": 2}, ValueError, "last"),
+        ({"last": 0}, ValueError, "last"),
+        ({"last": "2"}, TypeError, "last"),
+        ({"before": ""}, ValueError, "before"),
+        ({"after": 5}, TypeError, "after"),
+    ],
+)
+def test_paging_arguments_are_checked_at_call_time(
+    owner: AsyncClient, arguments: dict[str, object], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        owner.dm_channels.list(**arguments)  # type: ignore[arg-type]
+
+
+async def test_a_page_size_above_100_is_sent_and_the_server_answers(
+    owner: AsyncClient, surface_fake: FakeWhop
+) -> None:
+    # The spec states no largest page: the client sends what it is given.
+    with pytest.raises(BadRequestError):
+        await owner.dm_channels.list(page_size=500).first_page()
+    assert sent(surface_fake, "GET", "/dm_channels")[-1].query["first"] == "500"
+
+
+@pytest.mark.parametrize("resource", ["dm_channels", "dm_members", "messages", "reactions"])
+def test_every_list_takes_the_backward_paging_arguments(owner: AsyncClient, resource: str) -> None:
+    list_method = getattr(owner, resource).list
+    required = {"dm_members": "channel_id", "messages": "channel_id", "reactions": "resource_id"}
+    extra = {required[resource]: "x_1"} if resource in required else {}
+    assert list_method(**extra, before="c", last=3).backwards
+    assert not list_method(**extra, after="c", page_size=3).backwards

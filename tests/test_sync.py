@@ -798,7 +798,7 @@ def make_channels(client: Client, fake: FakeWhop, count: int) -> list[str]:
         for n in range(count)
     ]
     fake.clear_requests()
-    return ids
+    return ids[::-1]  # the order of the list: most recently active first
 
 
 def gets(fake: FakeWhop) -> int:

@@ -20,8 +20,10 @@ def async_resources() -> dict[str, type]:
     # AsyncClient imports some resource classes only for type checking (they
     # load on first use), so their modules are handed to get_type_hints.
     import whop_dm._messages
+    import whop_dm._reactions
 
-    hints = typing.get_type_hints(AsyncClient, localns=vars(whop_dm._messages))
+    localns = {**vars(whop_dm._messages), **vars(whop_dm._reactions)}
+    hints = typing.get_type_hints(AsyncClient, localns=localns)
     return {
         name: hint
         for name, hint in hints.items()
@@ -48,7 +50,7 @@ def sync_class_of(name: str) -> type[SyncResource[typing.Any]]:
 
 
 def test_async_client_has_resources_to_mirror() -> None:
-    assert {"dm_channels", "dm_members", "messages"} <= set(RESOURCES)
+    assert {"dm_channels", "dm_members", "messages", "reactions"} <= set(RESOURCES)
 
 
 @pytest.mark.parametrize("name", sorted(RESOURCES))

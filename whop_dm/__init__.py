@@ -44,10 +44,12 @@ if TYPE_CHECKING:
         MessageUser,
         PollOption,
         PollVote,
+        Reaction,
         ReactionCount,
     )
     from ._messages import AsyncMessages
-    from ._sync import Client, DmChannels, DmMembers, Messages, SyncPager
+    from ._reactions import AsyncReactions
+    from ._sync import Client, DmChannels, DmMembers, Messages, Reactions, SyncPager
 
 # Names loaded on first use: the blocking client (a thread, a portal), the
 # messages and the bulk machinery cost import time that an async program, or one that never
@@ -59,7 +61,9 @@ _LAZY = {
     "MessageUser": "._message_models",
     "PollOption": "._message_models",
     "PollVote": "._message_models",
+    "Reaction": "._message_models",
     "ReactionCount": "._message_models",
+    "AsyncReactions": "._reactions",
     "RequestEvent": "._events",
     "ResponseEvent": "._events",
     "BulkAddResult": "._bulk",
@@ -68,6 +72,7 @@ _LAZY = {
     "DmChannels": "._sync",
     "DmMembers": "._sync",
     "Messages": "._sync",
+    "Reactions": "._sync",
     "SyncPager": "._sync",
 }
 
@@ -96,6 +101,7 @@ __all__ = [
     "AsyncDmMembers",
     "AsyncMessages",
     "AsyncPager",
+    "AsyncReactions",
     "AuthenticationError",
     "BulkAddResult",
     "BulkFailure",
@@ -123,7 +129,9 @@ __all__ = [
     "PollOption",
     "PollVote",
     "RateLimitError",
+    "Reaction",
     "ReactionCount",
+    "Reactions",
     "RequestEvent",
     "ResponseDecodeError",
     "ResponseEvent",

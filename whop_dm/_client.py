@@ -12,6 +12,7 @@ from ._transport import Transport
 
 if TYPE_CHECKING:
     from ._messages import AsyncMessages
+    from ._reactions import AsyncReactions
 
 __all__ = ["AsyncClient"]
 
@@ -64,6 +65,8 @@ class AsyncClient:
     """Members of DM channels: add them, one or in bulk; list, update and remove them."""
     messages: AsyncMessages
     """Messages in DM channels: send, list, edit, pin and delete them."""
+    reactions: AsyncReactions
+    """Reactions and poll votes on messages: add, list, retrieve and remove them."""
 
     @takes_options(AsyncClientConfig)
     def __init__(self, config: ClientConfig) -> None:
@@ -94,6 +97,11 @@ class AsyncClient:
 
                 self.messages = AsyncMessages(self._transport)
                 return self.messages
+            if name == "reactions":
+                from ._reactions import AsyncReactions
+
+                self.reactions = AsyncReactions(self._transport)
+                return self.reactions
             raise AttributeError(f"'AsyncClient' object has no attribute {name!r}")
 
     @property

@@ -14,13 +14,28 @@ from ._arguments import (
 )
 from ._converter import decode
 from ._models import DmChannel
-from ._pagination import AsyncPager, check_page_size, cursor_pager
+from ._pagination import AsyncPager, cursor_pager, list_query
 from ._resource import Resource
 
 __all__ = ["AsyncDmChannels"]
 
 # The template of the paths that name one record; ids never appear in a route.
 _ITEM = "/dm_channels/{id}"
+
+
+def _owner(account_id: object, company_id: object) -> tuple[str, str] | None:
+    """The company filter as ``(name on the wire, value)``: the name the caller used.
+
+    Whop's current API calls it ``account_id``; the seed spec this library was
+    built on calls it ``company_id``. Each is sent under its own name.
+    """
+    if account_id is not None and company_id is not None:
+        raise ValueError("give account_id or company_id, not both (they name the same company)")
+    if account_id is not None:
+        return "account_id", check_id("account_id", account_id)
+    if company_id is not None:
+        return "company_id", check_id("company_id", company_id)
+    return None
 
 
 class AsyncDmChannels(Resource):
@@ -35,8 +50,10 @@ class AsyncDmChannels(Resource):
         self,
         *,
         with_user_ids: Sequence[str],
+        account_id: str | None = None,
         company_id: str | None = None,
         custom_name: str | None = None,
+        notifications_enabled: bool | None = None,
         idempotency_key: str | None = None,
     ) -> DmChannel:
         """Create a DM channel between the caller and ``with_user_ids``.
@@ -48,8 +65,13 @@ class AsyncDmChannels(Resource):
         Args:
             with_user_ids: users to include: user ids (``user_...``), usernames
                 or emails. At least one.
-            company_id: scope the channel to this company (``biz_...``).
+            account_id: scope the channel to this company (``biz_...``); sent
+                as ``account_id``, the name in Whop's current API.
+            company_id: the same, sent as ``company_id``, the seed spec's
+                name. Give one of the two, not both.
             custom_name: a display name for the channel.
+            notifications_enabled: whether Whop's app notifies about this
+                channel (webhooks fire either way); Whop's default when None.
             idempotency_key: sent as ``Idempotency-Key``; one is made for you
                 (the same on every retry of this call) when omitted.
 
@@ -64,10 +86,18 @@ class AsyncDmChannels(Resource):
             ... )
         """
         body: dict[str, Any] = {"with_user_ids": check_id_list("with_user_ids", with_user_ids)}
-        if company_id is not None:
-            body["company_id"] = check_id("company_id", company_id)
+        owner = _owner(account_id, company_id)
+        if owner is not None:
+            body[owner[0]] = owner[1]
         if custom_name is not None:
             body["custom_name"] = check_optional_text("custom_name", custom_name)
+        if notifications_enabled is not None:
+            if not isinstance(notifications_enabled, bool):
+                raise TypeError(
+                    "notifications_enabled must be a bool, not "
+                    f"{type(notifications_enabled).__name__}"
+                )
+            body["notifications_enabled"] = notifications_enabled
         data = await self._transport.request(
             "POST",
             "/dm_channels",
@@ -79,10 +109,14 @@ class AsyncDmChannels(Resource):
     def list(
         self,
         *,
+        account_id: str | None = None,
         company_id: str | None = None,
         page_size: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        last: int | None = None,
     ) -> AsyncPager[DmChannel]:
-        """The caller's DM channels, fetched page by page as you iterate.
+        """The caller's DM channels, most recently active first, page by page as you iterate.
 
         Not a coroutine: it checks the arguments at once and returns an
         `AsyncPager`; the first request is sent when you iterate
@@ -90,9 +124,17 @@ class AsyncDmChannels(Resource):
         stops fetching.
 
         Args:
-            company_id: only channels scoped to this company (``biz_...``).
-            page_size: records per request (``first``), 1 to 100; the API's
-                default (25) when None.
+            account_id: only channels scoped to this company (``biz_...``);
+                sent as ``account_id``.
+            company_id: the same, sent as ``company_id`` (the seed spec's
+                name). Give one of the two, not both.
+            page_size: records per request (``first``, or ``last`` walking
+                backwards); the API's default (25) when None.
+            after: start after this cursor (a page's ``end_cursor``).
+            before: walk backwards, starting before this cursor (a page's
+                ``start_cursor``).
+            last: walk backwards from the end of the list, this many
+                records per request.
 
         Raises:
             ValueError, TypeError: bad arguments, at call time; nothing was sent.
@@ -102,12 +144,11 @@ class AsyncDmChannels(Resource):
             ...     print(channel.id, channel.name)
         """
         params: dict[str, str] = {}
-        if company_id is not None:
-            params["company_id"] = check_id("company_id", company_id)
-        first = check_page_size(page_size)
-        if first is not None:
-            params["first"] = str(first)
-        return cursor_pager(self._transport, "/dm_channels", params, DmChannel)
+        owner = _owner(account_id, company_id)
+        if owner is not None:
+            params[owner[0]] = owner[1]
+        paging = list_query(page_size=page_size, after=after, before=before, last=last)
+        return cursor_pager(self._transport, "/dm_channels", params, DmChannel, paging)
 
     async def retrieve(self, id: str) -> DmChannel:
         """Fetch one DM channel by id.
@@ -127,11 +168,13 @@ class AsyncDmChannels(Resource):
     async def update(self, id: str, *, custom_name: str | None) -> DmChannel:
         """Rename a DM channel; ``custom_name=None`` removes its custom name.
 
-        Needs the ``dms:channel:manage`` scope; any member may rename.
+        Needs the ``dms:channel:manage`` scope; only an admin of the
+        channel (its creator) may rename it.
 
         Raises:
             ValueError, TypeError: bad arguments; nothing was sent.
             NotFoundError: unknown id, or not a member of the channel.
+            PermissionDeniedError: a member who is not an admin.
 
         Example:
             >>> channel = await client.dm_channels.update(  # doctest: +SKIP

@@ -9,7 +9,7 @@ from ._arguments import check_id, check_idempotency_key, fill_route
 from ._converter import decode
 from ._enums import MemberStatus, NotificationPreference, OpenStrEnum
 from ._models import DmMember
-from ._pagination import AsyncPager, check_page_size, cursor_pager
+from ._pagination import AsyncPager, cursor_pager, list_query
 from ._resource import Resource
 
 if TYPE_CHECKING:
@@ -197,6 +197,9 @@ class AsyncDmMembers(Resource):
         *,
         channel_id: str,
         page_size: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        last: int | None = None,
     ) -> AsyncPager[DmMember]:
         """The memberships of a channel, fetched page by page as you iterate.
 
@@ -207,8 +210,13 @@ class AsyncDmMembers(Resource):
 
         Args:
             channel_id: the channel (``feed_...``); the caller must be a member.
-            page_size: records per request (``first``), 1 to 100; the API's
-                default (25) when None.
+            page_size: records per request (``first``, or ``last`` walking
+                backwards); the API's default (25) when None.
+            after: start after this cursor (a page's ``end_cursor``).
+            before: walk backwards, starting before this cursor (a page's
+                ``start_cursor``).
+            last: walk backwards from the end of the list, this many
+                records per request.
 
         Raises:
             ValueError, TypeError: bad arguments, at call time; nothing was sent.
@@ -220,10 +228,8 @@ class AsyncDmMembers(Resource):
             ...     print(member.user_id, member.status)
         """
         params = {"channel_id": check_id("channel_id", channel_id)}
-        first = check_page_size(page_size)
-        if first is not None:
-            params["first"] = str(first)
-        return cursor_pager(self._transport, "/dm_members", params, DmMember)
+        paging = list_query(page_size=page_size, after=after, before=before, last=last)
+        return cursor_pager(self._transport, "/dm_members", params, DmMember, paging)
 
     async def retrieve(self, id: str) -> DmMember:
         """Fetch one membership by id.

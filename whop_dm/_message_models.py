@@ -1,4 +1,4 @@
-"""Records of messages: ``Message`` and the parts it carries.
+"""Records of messages: ``Message``, the parts it carries, and ``Reaction``.
 
 Like `whop_dm._models`: frozen, slotted attrs classes built by the one
 converter, which ignores unknown fields and keeps unknown enum values. Fields
@@ -14,12 +14,20 @@ import attrs
 
 from ._enums import MessageType
 
-__all__ = ["Message", "MessagePoll", "MessageUser", "PollOption", "PollVote", "ReactionCount"]
+__all__ = [
+    "Message",
+    "MessagePoll",
+    "MessageUser",
+    "PollOption",
+    "PollVote",
+    "Reaction",
+    "ReactionCount",
+]
 
 
 @attrs.frozen(weakref_slot=False)
 class MessageUser:
-    """The author of a message.
+    """The author of a message (or the user who left a reaction).
 
     Attributes:
         id: the user id (``user_...``).
@@ -101,3 +109,22 @@ class Message:
     view_count: int | None = None
     reaction_counts: tuple[ReactionCount, ...] = ()
     poll_votes: tuple[PollVote, ...] = ()
+
+
+@attrs.frozen(weakref_slot=False)
+class Reaction:
+    """A reaction on a message: an emoji, or a vote in the message's poll.
+
+    Attributes:
+        id: the reaction id (``reac_...``).
+        resource_id: the message reacted to (``msg_...``).
+        user: who reacted.
+        emoji: the emoji in shortcode form (``:heart:``); None for a poll
+            vote (the spec's record does not say which option it was for:
+            the message's ``poll_votes`` count them).
+    """
+
+    id: str
+    resource_id: str
+    user: MessageUser
+    emoji: str | None = None

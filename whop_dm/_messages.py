@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from ._arguments import check_content, check_id, check_idempotency_key, fill_route
 from ._converter import decode
 from ._message_models import Message
-from ._pagination import AsyncPager, check_page_size, cursor_pager
+from ._pagination import AsyncPager, cursor_pager, list_query
 from ._resource import Resource
 
 __all__ = ["AsyncMessages", "Direction"]
@@ -17,6 +18,39 @@ _ITEM = "/messages/{id}"
 
 Direction = Literal["asc", "desc"]
 _DIRECTIONS = ("asc", "desc")
+
+
+def _items(name: str, value: object) -> list[object]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of strings, not {type(value).__name__}")
+    return list(value)
+
+
+def _attachments(value: object) -> list[dict[str, str]]:
+    """File ids, sent as the spec's ``[{"id": ...}]``; an empty list is allowed."""
+    return [
+        {"id": check_id(f"attachments[{index}]", file_id)}
+        for index, file_id in enumerate(_items("attachments", value))
+    ]
+
+
+def _poll(value: object) -> dict[str, Any]:
+    """Option texts, sent with the sequential ids ``"1"``, ``"2"``... the spec asks for."""
+    texts = _items("poll", value)
+    if not texts:
+        raise ValueError("poll must have at least one option")
+    return {
+        "options": [
+            {"id": str(number), "text": check_content(f"poll[{number - 1}]", text)}
+            for number, text in enumerate(texts, start=1)
+        ]
+    }
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+    return value
 
 
 class AsyncMessages(Resource):
@@ -30,6 +64,9 @@ class AsyncMessages(Resource):
         channel_id: str,
         content: str,
         replying_to_message_id: str | None = None,
+        attachments: Sequence[str] | None = None,
+        auto_detect_links: bool | None = None,
+        poll: Sequence[str] | None = None,
         idempotency_key: str | None = None,
     ) -> Message:
         """Post a message in the channel ``channel_id`` as the key's user.
@@ -42,6 +79,13 @@ class AsyncMessages(Resource):
             channel_id: the channel (``feed_...``).
             content: the text, in Markdown; not blank.
             replying_to_message_id: the message (``msg_...``) this one answers.
+            attachments: ids of files already uploaded to Whop, to attach
+                (sent as ``[{"id": ...}]``).
+            auto_detect_links: whether Whop should find URLs in the text and
+                make link previews; Whop's default when None.
+            poll: the option texts of a poll to attach, in order; they get
+                the ids ``"1"``, ``"2"``... Members vote with
+                ``client.reactions.create(resource_id=..., poll_option_id=...)``.
             idempotency_key: sent as ``Idempotency-Key``; one is made for you
                 (the same on every retry of this call) when omitted.
 
@@ -64,6 +108,12 @@ class AsyncMessages(Resource):
             body["replying_to_message_id"] = check_id(
                 "replying_to_message_id", replying_to_message_id
             )
+        if attachments is not None:
+            body["attachments"] = _attachments(attachments)
+        if auto_detect_links is not None:
+            body["auto_detect_links"] = _flag("auto_detect_links", auto_detect_links)
+        if poll is not None:
+            body["poll"] = _poll(poll)
         data = await self._transport.request(
             "POST",
             "/messages",
@@ -78,6 +128,9 @@ class AsyncMessages(Resource):
         channel_id: str,
         direction: Direction | None = None,
         page_size: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        last: int | None = None,
     ) -> AsyncPager[Message]:
         """The messages of a channel, fetched page by page as you iterate.
 
@@ -89,8 +142,13 @@ class AsyncMessages(Resource):
             channel_id: the channel (``feed_...``); the caller must be a member.
             direction: ``"asc"`` (oldest first, the API's default) or
                 ``"desc"`` (newest first).
-            page_size: records per request (``first``), 1 to 100; the API's
-                default (25) when None.
+            page_size: records per request (``first``, or ``last`` walking
+                backwards); the API's default (25) when None.
+            after: start after this cursor (a page's ``end_cursor``).
+            before: walk backwards, starting before this cursor (a page's
+                ``start_cursor``).
+            last: walk backwards from the end of the list (the newest
+                messages, in the default order), this many records per request.
 
         Raises:
             ValueError, TypeError: bad arguments, at call time; nothing was sent.
@@ -110,10 +168,8 @@ class AsyncMessages(Resource):
             if direction not in _DIRECTIONS:
                 raise ValueError(f"direction must be 'asc' or 'desc', got {direction!r}")
             params["direction"] = direction
-        first = check_page_size(page_size)
-        if first is not None:
-            params["first"] = str(first)
-        return cursor_pager(self._transport, "/messages", params, Message)
+        paging = list_query(page_size=page_size, after=after, before=before, last=last)
+        return cursor_pager(self._transport, "/messages", params, Message, paging)
 
     async def retrieve(self, id: str) -> Message:
         """Fetch one message by id.
@@ -136,17 +192,20 @@ class AsyncMessages(Resource):
         *,
         content: str | None = None,
         is_pinned: bool | None = None,
+        attachments: Sequence[str] | None = None,
     ) -> Message:
-        """Edit a message's text, pin it or unpin it; at least one of the two.
+        """Edit a message's text or attachments, pin it or unpin it; at least one.
 
-        Only the author may edit the content (the message then reads
-        ``is_edited``); the author or a channel admin may pin. Needs the
-        ``dms:message:manage`` scope.
+        Only the author may edit the content or the attachments (the message
+        then reads ``is_edited``); the author or a channel admin may pin.
+        Needs the ``dms:message:manage`` scope.
 
         Args:
             id: the message (``msg_...``).
             content: the new text, in Markdown; not blank.
             is_pinned: True to pin, False to unpin.
+            attachments: ids of uploaded files that replace the message's
+                attachments (an empty list removes them all).
 
         Raises:
             ValueError, TypeError: bad arguments, or neither given; nothing was sent.
@@ -166,8 +225,10 @@ class AsyncMessages(Resource):
             if not isinstance(is_pinned, bool):
                 raise TypeError(f"is_pinned must be a bool, not {type(is_pinned).__name__}")
             body["is_pinned"] = is_pinned
+        if attachments is not None:
+            body["attachments"] = _attachments(attachments)
         if not body:
-            raise ValueError("update needs content or is_pinned (or both)")
+            raise ValueError("update needs content, is_pinned or attachments")
         data = await self._transport.request("PATCH", path, route=_ITEM, json_body=body)
         return decode(data, Message, "PATCH /messages/{id}")
 

@@ -33,12 +33,14 @@ from ._dm_members import AsyncDmMembers
 from ._messages import AsyncMessages
 from ._pagination import AsyncPager, Page
 from ._portal import EXIT_CLOSE_TIMEOUT, Portal
+from ._reactions import AsyncReactions
 
 __all__ = [
     "Client",
     "DmChannels",
     "DmMembers",
     "Messages",
+    "Reactions",
     "SyncPager",
     "SyncResource",
     "blocking",
@@ -283,6 +285,15 @@ class Messages(SyncResource[AsyncMessages]):
     delete = blocking(AsyncMessages.delete)
 
 
+class Reactions(SyncResource[AsyncReactions]):
+    """Reactions and poll votes, blocking: ``client.reactions.create(resource_id=...)``."""
+
+    create = blocking(AsyncReactions.create)
+    list = blocking_pager(AsyncReactions.list)
+    retrieve = blocking(AsyncReactions.retrieve)
+    delete = blocking(AsyncReactions.delete)
+
+
 class resource(Generic[S]):
     """``dm_members = resource(DmMembers)`` on `Client`: built on first access."""
 
@@ -343,6 +354,8 @@ class Client:
     """Members of DM channels: add them, one or in bulk; list, update and remove them."""
     messages = resource(Messages)
     """Messages in DM channels: send, list, edit, pin and delete them."""
+    reactions = resource(Reactions)
+    """Reactions and poll votes on messages: add, list, retrieve and remove them."""
 
     @takes_options(ClientConfig)
     def __init__(self, config: ClientConfig) -> None:

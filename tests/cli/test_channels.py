@@ -69,7 +69,8 @@ def test_list_json_gives_every_channel_across_pages(whop_dm: RunWhopDm, fake: Fa
     made = [new_channel(fake, f"user_{n:03d}") for n in range(1, 31)]
     run = whop_dm("channels", "list", "--json")
     assert run.code == 0, run.output
-    assert [record["id"] for record in json.loads(run.stdout)] == made
+    # Most recently active first: with no messages, the newest channel first.
+    assert [record["id"] for record in json.loads(run.stdout)] == made[::-1]
 
 
 def test_list_human_output_shows_ids_and_count(whop_dm: RunWhopDm, fake: FakeWhop) -> None:

@@ -34,6 +34,10 @@ _ROUTE_SCHEMAS = {
     ("GET", "/messages/{id}"): "Message",
     ("PATCH", "/messages/{id}"): "Message",
     ("DELETE", "/messages/{id}"): "DeleteAnswer",
+    ("POST", "/reactions"): "Reaction",
+    ("GET", "/reactions"): "ReactionPage",
+    ("GET", "/reactions/{id}"): "Reaction",
+    ("DELETE", "/reactions/{id}"): "DeleteAnswer",
 }
 _ID_SEGMENT = re.compile(r"^(/[a-z_]+)/[^/]+$")
 

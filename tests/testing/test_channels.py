@@ -160,9 +160,9 @@ async def test_retrieve_unknown_or_foreign_channel_is_not_found(alice: Api, caro
         assert answer.error["type"] == "not_found"
 
 
-async def test_update_renames_the_channel(alice: Api, bob: Api, fake: FakeWhop) -> None:
+async def test_update_renames_the_channel(alice: Api, fake: FakeWhop) -> None:
     channel = await alice.channel("user_bob")
-    answer = await bob.patch(f"/dm_channels/{channel['id']}", {"custom_name": "Renamed"})
+    answer = await alice.patch(f"/dm_channels/{channel['id']}", {"custom_name": "Renamed"})
     assert answer.json["name"] == "Renamed"
     assert fake.channels[channel["id"]].name == "Renamed"
     cleared = await alice.patch(f"/dm_channels/{channel['id']}", {"custom_name": None})
@@ -195,3 +195,63 @@ async def test_deleted_channel_is_created_afresh(alice: Api) -> None:
     channel = await alice.channel("user_bob")
     await alice.delete(f"/dm_channels/{channel['id']}")
     assert (await alice.channel("user_bob"))["id"] != channel["id"]
+
+
+async def test_a_member_who_is_not_an_admin_may_not_rename(
+    alice: Api, bob: Api, fake: FakeWhop
+) -> None:
+    channel = await alice.channel("user_bob", custom_name="Kept")
+    answer = await bob.patch(f"/dm_channels/{channel['id']}", {"custom_name": "Mine"})
+    assert answer.status == 403
+    assert fake.channels[channel["id"]].name == "Kept"
+
+
+async def test_list_is_most_recently_active_first(alice: Api) -> None:
+    older = await alice.channel("user_bob")
+    newer = await alice.channel("user_carol")
+    listed = (await alice.get("/dm_channels")).json
+    assert [c["id"] for c in listed["data"]] == [newer["id"], older["id"]]
+    await alice.post("/messages", {"channel_id": older["id"], "content": "back again"})
+    listed = (await alice.get("/dm_channels")).json
+    assert [c["id"] for c in listed["data"]] == [older["id"], newer["id"]]
+
+
+async def test_channel_pages_follow_the_activity_order(alice: Api) -> None:
+    made = [(await alice.channel(user))["id"] for user in ("user_bob", "user_carol", "user_dave")]
+    first = (await alice.get("/dm_channels", first="2")).json
+    after = first["page_info"]["end_cursor"]
+    rest = (await alice.get("/dm_channels", first="2", after=after)).json
+    assert [c["id"] for c in first["data"] + rest["data"]] == made[::-1]
+    tail = (await alice.get("/dm_channels", last="1")).json
+    assert [c["id"] for c in tail["data"]] == made[:1]
+
+
+async def test_account_id_scopes_a_channel_like_company_id(alice: Api, fake: FakeWhop) -> None:
+    by_account = await alice.channel("user_bob", account_id="biz_1")
+    by_company = await alice.channel("user_bob", company_id="biz_1")
+    assert by_account["id"] == by_company["id"]
+    assert fake.channels[by_account["id"]].company_id == "biz_1"
+    for name in ("account_id", "company_id"):
+        listed = (await alice.get("/dm_channels", **{name: "biz_1"})).json
+        assert [c["id"] for c in listed["data"]] == [by_account["id"]]
+    unknown = await alice.post("/dm_channels", {"with_user_ids": ["user_bob"], "account_id": "x"})
+    assert (unknown.status, unknown.error["param"]) == (404, "account_id")
+
+
+async def test_account_id_and_company_id_naming_different_companies_is_invalid(
+    alice: Api,
+) -> None:
+    answer = await alice.post(
+        "/dm_channels",
+        {"with_user_ids": ["user_bob"], "account_id": "biz_1", "company_id": "biz_2"},
+    )
+    assert (answer.status, answer.error["code"]) == (400, "parameter_invalid")
+
+
+async def test_notifications_enabled_is_kept(alice: Api, fake: FakeWhop) -> None:
+    channel = await alice.channel("user_bob", notifications_enabled=False)
+    assert fake.channels[channel["id"]].notifications_enabled is False
+    bad = await alice.post(
+        "/dm_channels", {"with_user_ids": ["user_carol"], "notifications_enabled": "no"}
+    )
+    assert (bad.status, bad.error["param"]) == (400, "notifications_enabled")

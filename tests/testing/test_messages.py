@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from whop_dm.testing import FakeWhop
 
 from ._api import Api
@@ -124,3 +126,43 @@ async def test_delete_message_by_author_answers_true(alice: Api, bob: Api, fake:
     assert (answer.status, answer.json) == (200, True)
     assert fake.messages == []
     assert (await alice.get(f"/messages/{message['id']}")).status == 404
+
+
+async def test_attachments_are_kept_as_file_references(alice: Api, fake: FakeWhop) -> None:
+    channel = await alice.channel("user_bob")
+    answer = await alice.post(
+        "/messages",
+        {
+            "channel_id": channel["id"],
+            "content": "see files",
+            "attachments": [{"id": "file_a"}, {"id": "file_b"}],
+            "auto_detect_links": True,
+        },
+    )
+    assert answer.status == 200
+    [message] = fake.messages
+    assert message.attachment_ids == ("file_a", "file_b")
+    replaced = await alice.patch(f"/messages/{message.id}", {"attachments": [{"id": "file_c"}]})
+    assert replaced.status == 200
+    assert fake.messages[0].attachment_ids == ("file_c",)
+
+
+async def test_only_the_author_changes_attachments(alice: Api, bob: Api) -> None:
+    channel = await alice.channel("user_bob")
+    message = (await alice.post("/messages", {"channel_id": channel["id"], "content": "x"})).json
+    answer = await bob.patch(f"/messages/{message['id']}", {"attachments": []})
+    assert answer.status == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("attachments", [{"name": "a.png"}]), ("attachments", "file_a"), ("auto_detect_links", "yes")],
+)
+async def test_malformed_attachments_or_link_flag_is_parameter_invalid(
+    alice: Api, field: str, value: object
+) -> None:
+    channel = await alice.channel("user_bob")
+    answer = await alice.post(
+        "/messages", {"channel_id": channel["id"], "content": "x", field: value}
+    )
+    assert (answer.status, answer.error["param"]) == (400, field)

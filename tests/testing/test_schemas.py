@@ -43,6 +43,11 @@ async def test_every_route_answers_its_spec_schema(alice: Api, bob: Api) -> None
         },
     )
     assert reply.json["poll"]["options"][0] == {"id": "1", "text": "yes"}
+    vote = await alice.post("/reactions", {"resource_id": reply.json["id"], "poll_option_id": "2"})
+    heart = await bob.post("/reactions", {"resource_id": message["id"], "emoji": ":heart:"})
+    await alice.get("/reactions", resource_id=message["id"])
+    await alice.get(f"/reactions/{heart.json['id']}")
+    await alice.delete(f"/reactions/{vote.json['id']}")
     await alice.get("/messages", channel_id=cid, direction="desc")
     await alice.get(f"/messages/{message['id']}")
     await alice.patch(f"/messages/{message['id']}", {"content": "edited", "is_pinned": True})

@@ -529,3 +529,11 @@ def messages_list(channel_id: str, newest_first: bool, limit: int | None, **opti
         return EXIT_OK
 
     _execute(settings, work)
+
+
+# -- commands kept in their own modules ---------------------------------------------------
+# Imported last: they build on the helpers above.
+
+from whop_dm._cli._reactions import reactions  # noqa: E402
+
+cli.add_command(reactions)

@@ -64,6 +64,7 @@ class ChannelSnapshot:
     creator_id: str
     member_ids: tuple[str, ...]
     admin_ids: frozenset[str]
+    notifications_enabled: bool | None = None
 
     @property
     def participants(self) -> frozenset[str]:
@@ -97,3 +98,16 @@ class MessageSnapshot:
     is_edited: bool
     is_pinned: bool
     replying_to_message_id: str | None
+    attachment_ids: tuple[str, ...] = ()
+    poll: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionSnapshot:
+    """A reaction on a message: an ``emoji``, or a poll vote (``poll_option_id``)."""
+
+    id: str
+    message_id: str
+    user_id: str
+    emoji: str | None
+    poll_option_id: str | None

@@ -33,6 +33,7 @@ from whop_dm.testing._records import (
     ChannelSnapshot,
     MembershipSnapshot,
     MessageSnapshot,
+    ReactionSnapshot,
     RecordedRequest,
 )
 from whop_dm.testing._store import (
@@ -137,6 +138,14 @@ _ROUTES = (
     ),
     _Route(
         "DELETE", "/messages/{id}", SCOPE_MESSAGE_MANAGE, lambda s, u, c: s.delete_message(u, c.id)
+    ),
+    # No seed covers reactions: their scope is the one Whop's OpenAPI text
+    # names for all four (dms:read), surprising as it is for a write.
+    _Route("POST", "/reactions", SCOPE_READ, lambda s, u, c: s.create_reaction(u, c.json())),
+    _Route("GET", "/reactions", SCOPE_READ, lambda s, u, c: s.list_reactions(u, c.query)),
+    _Route("GET", "/reactions/{id}", SCOPE_READ, lambda s, u, c: s.retrieve_reaction(u, c.id)),
+    _Route(
+        "DELETE", "/reactions/{id}", SCOPE_READ, lambda s, u, c: s.delete_reaction(u, c.id, c.query)
     ),
 )
 
@@ -360,6 +369,12 @@ class FakeWhop(WebhookControls):
         """Every message held, in posting order."""
         with self._lock:
             return [Store.message_snapshot(m) for m in self._store.messages.values()]
+
+    @property
+    def reactions(self) -> list[ReactionSnapshot]:
+        """Every reaction (emoji or poll vote) held, oldest first."""
+        with self._lock:
+            return [Store.reaction_snapshot(r) for r in self._store.reactions.values()]
 
     # -- faults -----------------------------------------------------------------------
 

@@ -20,7 +20,12 @@ from typing import Any
 
 from whop_dm.testing._envelope import ApiError
 from whop_dm.testing._paging import paginate
-from whop_dm.testing._records import ChannelSnapshot, MembershipSnapshot, MessageSnapshot
+from whop_dm.testing._records import (
+    ChannelSnapshot,
+    MembershipSnapshot,
+    MessageSnapshot,
+    ReactionSnapshot,
+)
 
 SCOPE_READ = "dms:read"
 SCOPE_CHANNEL_MANAGE = "dms:channel:manage"
@@ -66,6 +71,16 @@ class Membership:
 
 
 @dataclass(slots=True)
+class Reaction:
+    id: str
+    seq: int
+    message_id: str
+    user_id: str
+    emoji: str | None  # None for a poll vote
+    poll_option_id: str | None = None
+
+
+@dataclass(slots=True)
 class Message:
     id: str
     seq: int
@@ -80,6 +95,10 @@ class Message:
     mentions_everyone: bool
     is_edited: bool = False
     is_pinned: bool = False
+    # ids of file objects: references only, no file is stored
+    attachments: list[str] = field(default_factory=list)
+    # reaction id -> reaction, oldest first
+    reactions: dict[str, Reaction] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -91,6 +110,9 @@ class Channel:
     created_ms: int
     creator_id: str
     last_message_at: str | None = None
+    notifications_enabled: bool | None = None
+    # when the channel was made or last had a message posted: lists sort on it
+    active_ms: int = 0
     # user id -> membership, in join order
     members: dict[str, Membership] = field(default_factory=dict)
     # message id -> message, in posting order
@@ -98,6 +120,20 @@ class Channel:
 
     def key(self) -> tuple[frozenset[str], str | None]:
         return frozenset(self.members), self.company_id
+
+
+def _activity(channel: Channel) -> tuple[int, int]:
+    return channel.active_ms, channel.seq
+
+
+def _tally(message: Message, field_name: str) -> list[tuple[str, int]]:
+    """Reactions counted by emoji (or poll option), in the order first seen."""
+    counts: dict[str, int] = {}
+    for reaction in message.reactions.values():
+        value = getattr(reaction, field_name)
+        if value is not None:
+            counts[value] = counts.get(value, 0) + 1
+    return list(counts.items())
 
 
 def now_ms() -> int:
@@ -159,14 +195,29 @@ def _poll(body: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"options": [{"id": o["id"], "text": o["text"]} for o in options]}
 
 
-def _attachments(body: Mapping[str, Any]) -> None:
+def _attachments(body: Mapping[str, Any]) -> list[str] | None:
     attachments = body.get("attachments")
     if attachments is None:
-        return
+        return None
     if not isinstance(attachments, list) or not all(
-        isinstance(a, dict) and isinstance(a.get("id"), str) for a in attachments
+        isinstance(a, dict) and isinstance(a.get("id"), str) and a["id"] for a in attachments
     ):
         raise ApiError.invalid("attachments", "'attachments' must be a list of {id}.")
+    return [a["id"] for a in attachments]
+
+
+def _company(body: Mapping[str, Any]) -> str | None:
+    """The company a channel is scoped to, under either of its names.
+
+    Whop's current API calls it ``account_id``, the seed spec ``company_id``.
+    """
+    account_id = optional_str(body, "account_id")
+    company_id = optional_str(body, "company_id")
+    if account_id is not None and company_id is not None and account_id != company_id:
+        raise ApiError.invalid(
+            "account_id", "'account_id' and 'company_id' name different companies."
+        )
+    return account_id if account_id is not None else company_id
 
 
 # -- answers ------------------------------------------------------------------------
@@ -206,6 +257,7 @@ class Store:
         self.channels: dict[str, Channel] = {}
         self.memberships: dict[str, Membership] = {}
         self.messages: dict[str, Message] = {}
+        self.reactions: dict[str, Reaction] = {}
         # (member user ids, company id) -> ids of channels with exactly those members,
         # oldest first: how "create" finds the existing channel without a scan.
         self._by_members: dict[tuple[frozenset[str], str | None], list[str]] = {}
@@ -319,10 +371,12 @@ class Store:
             raise ApiError.invalid("with_user_ids", "'with_user_ids' must be a list of strings.")
         if not refs:
             raise ApiError.invalid("with_user_ids", "'with_user_ids' must not be empty.")
-        company_id = optional_str(body, "company_id")
+        company_id = _company(body)
         custom_name = optional_str(body, "custom_name")
+        notifications_enabled = optional_bool(body, "notifications_enabled")
         if company_id is not None and not company_id.startswith("biz_"):
-            raise ApiError.not_found("company_id", "Company")
+            param = "account_id" if body.get("account_id") is not None else "company_id"
+            raise ApiError.not_found(param, "Company")
         member_ids = [caller.id]
         for ref in refs:
             user = self._resolve_user(ref)
@@ -335,13 +389,16 @@ class Store:
             return channel_json(existing)
         if self._full(len(member_ids)):
             raise self._channel_full("with_user_ids")
+        stamp = now_ms()
         channel = Channel(
             id=self._new_id("feed_", self.channels),
             seq=next(self._seq),
             name=custom_name,
             company_id=company_id,
-            created_ms=now_ms(),
+            created_ms=stamp,
             creator_id=caller.id,
+            notifications_enabled=notifications_enabled,
+            active_ms=stamp,
         )
         self.channels[channel.id] = channel
         for user_id in member_ids:
@@ -350,22 +407,29 @@ class Store:
         return channel_json(channel)
 
     def list_channels(self, caller: User, query: Mapping[str, str]) -> Any:
-        company_id = query.get("company_id")
+        company_id = _company(query)
         items = [
             channel
             for channel in self.channels.values()
             if caller.id in channel.members
             and (company_id is None or channel.company_id == company_id)
         ]
-        return paginate(items, kind="ch", query=query, seq_of=lambda c: c.seq, to_json=channel_json)
+        # "Sorted by most recently active": the latest message, or creation.
+        items.sort(key=_activity, reverse=True)
+        return paginate(
+            items, kind="ch", query=query, seq_of=_activity, to_json=channel_json, descending=True
+        )
 
     def retrieve_channel(self, caller: User, channel_id: str) -> Any:
         return channel_json(self._visible_channel(caller, channel_id, "id"))
 
     def update_channel(self, caller: User, channel_id: str, body: Mapping[str, Any]) -> Any:
         channel = self._visible_channel(caller, channel_id, "id")
+        custom_name = optional_str(body, "custom_name")
+        if not channel.members[caller.id].is_admin:
+            raise ApiError.forbidden("Only an admin of the DM channel may update it.")
         if "custom_name" in body:
-            channel.name = optional_str(body, "custom_name")
+            channel.name = custom_name
         return channel_json(channel)
 
     def delete_channel(self, caller: User, channel_id: str) -> Any:
@@ -377,8 +441,8 @@ class Store:
         del self.channels[channel.id]
         for member in channel.members.values():
             del self.memberships[member.id]
-        for message_id in channel.messages:
-            del self.messages[message_id]
+        for message in channel.messages.values():
+            self._forget_message(message)
         return True
 
     # -- DM members -----------------------------------------------------------------
@@ -471,8 +535,13 @@ class Store:
                 "name": author.name if author else None,
             },
             "view_count": None,
-            "reaction_counts": [],
-            "poll_votes": [],
+            "reaction_counts": [
+                {"emoji": emoji, "count": count} for emoji, count in _tally(message, "emoji")
+            ],
+            "poll_votes": [
+                {"option_id": option, "count": count}
+                for option, count in _tally(message, "poll_option_id")
+            ],
         }
 
     def _mentions(self, channel: Channel, content: str) -> list[str]:
@@ -490,7 +559,9 @@ class Store:
             raise ApiError.invalid("content", "'content' must not be blank.")
         reply_to = optional_str(body, "replying_to_message_id")
         poll = _poll(body)
-        _attachments(body)
+        attachments = _attachments(body)
+        # Accepted and checked; the fake makes no link previews (the spec's
+        # Message has no field to show them in).
         optional_bool(body, "auto_detect_links")
         channel = self._visible_channel(caller, channel_id, "channel_id")
         if reply_to is not None and reply_to not in channel.messages:
@@ -508,10 +579,12 @@ class Store:
             poll=poll,
             mentions=self._mentions(channel, content),
             mentions_everyone="@everyone" in content,
+            attachments=attachments or [],
         )
         channel.messages[message.id] = message
         self.messages[message.id] = message
         channel.last_message_at = iso_ms(stamp)
+        channel.active_ms = stamp
         answer = self.message_json(message)
         if self.on_event is not None:
             self.on_event("chat.message.created", channel, {"message": answer})
@@ -554,12 +627,14 @@ class Store:
         channel, message = self._visible_message(caller, message_id)
         content = optional_str(body, "content")
         is_pinned = optional_bool(body, "is_pinned")
-        _attachments(body)
+        attachments = _attachments(body)
         if content is not None and not content.strip():
             raise ApiError.invalid("content", "'content' must not be blank.")
         is_author = message.user_id == caller.id
         if content is not None and not is_author:
             raise ApiError.forbidden("Only the author of a message may edit its content.")
+        if attachments is not None and not is_author:
+            raise ApiError.forbidden("Only the author of a message may change its attachments.")
         if is_pinned is not None and not (is_author or channel.members[caller.id].is_admin):
             raise ApiError.forbidden("Only the author or a channel admin may pin a message.")
         if content is not None and content != message.content:
@@ -571,6 +646,9 @@ class Store:
         if is_pinned is not None and is_pinned != message.is_pinned:
             message.is_pinned = is_pinned
             message.updated_ms = now_ms()
+        if attachments is not None and attachments != message.attachments:
+            message.attachments = attachments
+            message.updated_ms = now_ms()
         return self.message_json(message)
 
     def delete_message(self, caller: User, message_id: str) -> Any:
@@ -578,8 +656,143 @@ class Store:
         if message.user_id != caller.id and not channel.members[caller.id].is_admin:
             raise ApiError.forbidden("Only the author or a channel admin may delete a message.")
         del channel.messages[message.id]
-        del self.messages[message.id]
+        self._forget_message(message)
         return True
+
+    def _forget_message(self, message: Message) -> None:
+        del self.messages[message.id]
+        for reaction_id in message.reactions:
+            del self.reactions[reaction_id]
+
+    # -- reactions --------------------------------------------------------------------
+
+    def reaction_json(self, reaction: Reaction) -> dict[str, Any]:
+        return {
+            "id": reaction.id,
+            "resource_id": reaction.message_id,
+            "user": self._user_json(reaction.user_id),
+            "emoji": reaction.emoji,
+        }
+
+    def _user_json(self, user_id: str) -> dict[str, Any]:
+        user = self.users.get(user_id)
+        return {
+            "id": user_id,
+            "username": user.username if user else user_id,
+            "name": user.name if user else None,
+        }
+
+    def _reacted_message(self, caller: User, message_id: str, param: str) -> Message:
+        message = self.messages.get(message_id)
+        if message is None or caller.id not in self.channels[message.channel_id].members:
+            raise ApiError.not_found(param, "Message")
+        return message
+
+    def create_reaction(self, caller: User, body: Mapping[str, Any]) -> Any:
+        message_id = required_str(body, "resource_id")
+        emoji = optional_str(body, "emoji")
+        option = optional_str(body, "poll_option_id")
+        if emoji is None and option is None:
+            raise ApiError(
+                400, "Give an emoji or a poll_option_id.", code="parameter_missing", param="emoji"
+            )
+        if emoji is not None and option is not None:
+            raise ApiError.invalid("poll_option_id", "Give an emoji or a poll_option_id, not both.")
+        if emoji is not None and not emoji.strip():
+            raise ApiError.invalid("emoji", "'emoji' must not be blank.")
+        message = self._reacted_message(caller, message_id, "resource_id")
+        mine = [r for r in message.reactions.values() if r.user_id == caller.id]
+        if option is not None:
+            options = [o["id"] for o in (message.poll or {}).get("options") or []]
+            if option not in options:
+                raise ApiError.invalid("poll_option_id", "The message has no such poll option.")
+            for reaction in mine:
+                if reaction.poll_option_id == option:
+                    return self.reaction_json(reaction)
+                if reaction.poll_option_id is not None:
+                    # One vote per user and poll: a new choice replaces the old.
+                    self._drop_reaction(message, reaction)
+        else:
+            for reaction in mine:
+                if reaction.emoji == emoji:
+                    return self.reaction_json(reaction)
+        reaction = Reaction(
+            id=self._new_id("reac_", self.reactions),
+            seq=next(self._seq),
+            message_id=message.id,
+            user_id=caller.id,
+            emoji=emoji,
+            poll_option_id=option,
+        )
+        message.reactions[reaction.id] = reaction
+        self.reactions[reaction.id] = reaction
+        answer = self.reaction_json(reaction)
+        if self.on_event is not None:
+            channel = self.channels[message.channel_id]
+            data = {"reaction": answer, "message": self.message_json(message)}
+            self.on_event("chat.reaction.created", channel, data)
+        return answer
+
+    def list_reactions(self, caller: User, query: Mapping[str, str]) -> Any:
+        message_id = query.get("resource_id")
+        if not message_id:
+            raise ApiError.missing("resource_id")
+        message = self._reacted_message(caller, message_id, "resource_id")
+        items = list(message.reactions.values())
+        items.reverse()  # "sorted by most recent"
+        return paginate(
+            items,
+            kind="rea",
+            query=query,
+            seq_of=lambda r: r.seq,
+            to_json=self.reaction_json,
+            descending=True,
+        )
+
+    def _visible_reaction(self, caller: User, reaction_id: str) -> tuple[Message, Reaction]:
+        reaction = self.reactions.get(reaction_id)
+        if reaction is None:
+            raise ApiError.not_found("id", "Reaction")
+        message = self.messages[reaction.message_id]
+        if caller.id not in self.channels[message.channel_id].members:
+            raise ApiError.not_found("id", "Reaction")
+        return message, reaction
+
+    def retrieve_reaction(self, caller: User, reaction_id: str) -> Any:
+        return self.reaction_json(self._visible_reaction(caller, reaction_id)[1])
+
+    def delete_reaction(self, caller: User, some_id: str, query: Mapping[str, str]) -> Any:
+        emoji = query.get("emoji")
+        if some_id in self.reactions:
+            message, reaction = self._visible_reaction(caller, some_id)
+            admin = self.channels[message.channel_id].members[caller.id].is_admin
+            if reaction.user_id != caller.id and not admin:
+                raise ApiError.forbidden(
+                    "Only the author of a reaction or a channel admin may remove it."
+                )
+        else:
+            # The id of the message reacted to: the emoji says which of the
+            # caller's reactions goes.
+            message = self._reacted_message(caller, some_id, "id")
+            if not emoji:
+                raise ApiError(
+                    400,
+                    "'emoji' is required when the id is a message's.",
+                    code="parameter_missing",
+                    param="emoji",
+                )
+            found = [
+                r for r in message.reactions.values() if r.user_id == caller.id and r.emoji == emoji
+            ]
+            if not found:
+                raise ApiError.not_found("emoji", "Reaction")
+            reaction = found[0]
+        self._drop_reaction(message, reaction)
+        return True
+
+    def _drop_reaction(self, message: Message, reaction: Reaction) -> None:
+        del message.reactions[reaction.id]
+        del self.reactions[reaction.id]
 
     # -- snapshots --------------------------------------------------------------------
 
@@ -594,6 +807,7 @@ class Store:
             creator_id=channel.creator_id,
             member_ids=tuple(channel.members),
             admin_ids=frozenset(u for u, m in channel.members.items() if m.is_admin),
+            notifications_enabled=channel.notifications_enabled,
         )
 
     @staticmethod
@@ -620,4 +834,16 @@ class Store:
             is_edited=message.is_edited,
             is_pinned=message.is_pinned,
             replying_to_message_id=message.replying_to_message_id,
+            attachment_ids=tuple(message.attachments),
+            poll=message.poll,
+        )
+
+    @staticmethod
+    def reaction_snapshot(reaction: Reaction) -> ReactionSnapshot:
+        return ReactionSnapshot(
+            id=reaction.id,
+            message_id=reaction.message_id,
+            user_id=reaction.user_id,
+            emoji=reaction.emoji,
+            poll_option_id=reaction.poll_option_id,
         )
