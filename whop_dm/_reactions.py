@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from ._arguments import check_content, check_id, check_idempotency_key, item_path
+from ._arguments import check_content, check_id, check_idempotency_key, fill_route
 from ._converter import decode
 from ._message_models import Reaction
 from ._pagination import AsyncPager, cursor_pager, list_query
 from ._resource import Resource
 
 __all__ = ["AsyncReactions"]
+
+# The template of the paths that name one reaction (or, for delete, a message).
+_ITEM = "/reactions/{id}"
 
 
 class AsyncReactions(Resource):
@@ -117,8 +120,8 @@ class AsyncReactions(Resource):
         Example:
             >>> reaction = await client.reactions.retrieve("reac_123")  # doctest: +SKIP
         """
-        path = item_path("reactions", "id", id)
-        data = await self._transport.request("GET", path)
+        path = fill_route(_ITEM, id=id)
+        data = await self._transport.request("GET", path, route=_ITEM)
         return decode(data, Reaction, "GET /reactions/{id}")
 
     async def delete(self, id: str, *, emoji: str | None = None) -> bool:
@@ -139,7 +142,7 @@ class AsyncReactions(Resource):
             >>> await client.reactions.delete("msg_123", emoji=":heart:")  # doctest: +SKIP
             True
         """
-        path = item_path("reactions", "id", id)
+        path = fill_route(_ITEM, id=id)
         params = None if emoji is None else {"emoji": check_content("emoji", emoji)}
-        data = await self._transport.request("DELETE", path, params=params)
+        data = await self._transport.request("DELETE", path, route=_ITEM, params=params)
         return decode(data, bool, "DELETE /reactions/{id}")
