@@ -20,8 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 import whop_dm
-from whop_dm import AsyncClient, AsyncPager, Client, Page, PageInfo, RetryPolicy, SyncPager, _portal
-from whop_dm._sync import SyncResource
+from whop_dm import AsyncClient, Client, RetryPolicy, SyncPager, _portal
 from whop_dm.testing import FakeWhop
 
 KEY = "whop_test_key_owner"
@@ -52,12 +51,6 @@ def wait_until(condition: object, what: str) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"gave up waiting for {what}")
-
-
-def idle(client: Client) -> bool:
-    """Nobody runs the client's loop, and no handed-over call is unfinished."""
-    portal = client._portal
-    return portal._driver == _portal._IDLE and portal._handed == 0
 
 
 def tasks_on_loop(client: Client) -> int:
@@ -116,17 +109,22 @@ def test_constructor_errors_raise_in_the_callers_thread_without_starting_a_loop(
     assert threading.active_count() == before
 
 
-def test_a_call_with_nothing_else_in_flight_runs_in_the_callers_thread(client: Client) -> None:
-    seen: list[int] = []
+def test_calls_run_on_the_clients_own_loop_thread_started_by_the_first_call(
+    fake: FakeWhop,
+) -> None:
+    async def where() -> threading.Thread:
+        return threading.current_thread()
 
-    async def where() -> int:
-        return threading.get_ident()
+    with Client(KEY, base_url=fake.base_url) as c:
+        assert c._portal.thread is None  # nothing started before the first call
+        c.dm_channels.create(with_user_ids=["user_bob"])
+        thread = c._portal.thread
+        ran_on = c._portal.run(where())
 
-    client.dm_channels.create(with_user_ids=["user_bob"])
-    seen.append(client._portal.run(where()))
-
-    assert seen == [threading.get_ident()]
-    assert client._portal.thread is None  # no thread was needed, none was started
+    assert thread is not None
+    assert thread.daemon
+    assert ran_on is thread
+    assert not thread.is_alive()  # joined by close()
 
 
 def test_a_call_made_while_another_is_in_flight_does_not_wait_for_it(
@@ -145,46 +143,7 @@ def test_a_call_made_while_another_is_in_flight_does_not_wait_for_it(
         assert slow.result(timeout=60).user_id == "user_dave"
 
     assert quick.user_id == "user_carol"
-    assert idle(client)
-
-
-def test_a_handed_over_call_that_outlives_the_drivers_own_goes_on_in_a_daemon_thread(
-    client: Client,
-) -> None:
-    portal = client._portal
-    first_started, second_started = threading.Event(), threading.Event()
-    release_first, release_second = threading.Event(), threading.Event()
-
-    async def hold(started: threading.Event, release: threading.Event) -> str:
-        started.set()
-        for _ in range(6000):  # bounded: 60 s
-            if release.is_set():
-                return threading.current_thread().name
-            await asyncio.sleep(0.01)
-        raise AssertionError("never released")
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(portal.run, hold(first_started, release_first))
-        assert first_started.wait(timeout=60)
-        # The first call's thread runs the loop: this one is handed over to it.
-        second = pool.submit(portal.run, hold(second_started, release_second))
-        assert second_started.wait(timeout=60)
-        assert portal.thread is None
-
-        release_first.set()
-        first_ran_on = first.result(timeout=60)
-        # The first thread went back to its caller; the loop moved to a daemon thread.
-        thread = portal.thread
-        assert thread is not None
-        assert thread.daemon
-        release_second.set()
-        second_ran_on = second.result(timeout=60)
-
-    assert first_ran_on != thread.name
-    assert second_ran_on == thread.name
-    assert idle(client)
-    # With nothing in flight, the next call runs in its caller's thread again.
-    assert portal.run(hold(threading.Event(), release_first)) == threading.current_thread().name
+    assert tasks_on_loop(client) == 0
 
 
 def test_the_api_key_is_not_in_the_repr(fake: FakeWhop) -> None:
@@ -204,7 +163,6 @@ class ClosingIdleConnections(http.server.BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive
     timeout = 0.05  # idle this long between requests: the connection is closed
-    closed = threading.Semaphore(0)
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
@@ -223,19 +181,25 @@ class ClosingIdleConnections(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def finish(self) -> None:
-        super().finish()
-        type(self).closed.release()
-
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
+class CountingHangUps(http.server.ThreadingHTTPServer):
+    """Counts the connections it has shut down (the hang-up is on the wire by then)."""
+
+    closed = threading.Semaphore(0)
+
+    def shutdown_request(self, request: object) -> None:
+        super().shutdown_request(request)  # type: ignore[arg-type]
+        self.closed.release()
+
+
 def test_a_pooled_connection_the_server_closed_between_calls_is_not_reused() -> None:
-    # Between two calls nobody runs the client's loop, so nothing reads the
-    # server's hang-up until the next call. That call must see it before it
-    # picks a connection: with retries off, a dead one would be an error.
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClosingIdleConnections)
+    # The server hangs up each connection once it has been idle; the next
+    # call must not pick the dead one from the pool: with retries off, that
+    # would be an error.
+    server = CountingHangUps(("127.0.0.1", 0), ClosingIdleConnections)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
     base_url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
@@ -245,7 +209,7 @@ def test_a_pooled_connection_the_server_closed_between_calls_is_not_reused() -> 
                 member = c.dm_members.create(channel_id="feed_1", user_id="user_bob")
                 assert member.user_id == "user_bob"
                 # Bounded: the server has hung up the connection this call used.
-                assert ClosingIdleConnections.closed.acquire(timeout=60)
+                assert server.closed.acquire(timeout=60)
     finally:
         server.shutdown()
         server.server_close()
@@ -300,32 +264,29 @@ def test_32_threads_share_one_client_and_every_membership_lands_once(fake: FakeW
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
             results = list(pool.map(work, range(threads)))
-        # Calls ran inline and handed over by turns; none is left over.
-        assert idle(c)
+        assert tasks_on_loop(c) == 0  # none is left over
 
     assert sorted(pair for result in results for pair in result) == sorted(wanted)
     added = [(m.channel_id, m.user_id) for m in fake.memberships if m.user_id.startswith("user_t")]
     assert sorted(added) == sorted(wanted)
 
 
-def test_bulk_create_works_blocking_and_its_progress_callback_runs_where_the_loop_runs(
+def test_bulk_create_works_blocking_and_its_progress_callback_runs_on_the_loop_thread(
     client: Client, fake: FakeWhop
 ) -> None:
     channel = client.dm_channels.create(with_user_ids=["user_bob"])
-    inline: set[str] = set()
-    handed: set[str] = set()
+    seen: set[str] = set()
 
     result = client.dm_members.bulk_create(
         [(channel.id, "user_carol"), (channel.id, "user_dave")],
         concurrency=2,
-        on_progress=lambda done, total: inline.add(threading.current_thread().name),
+        on_progress=lambda done, total: seen.add(threading.current_thread().name),
     )
 
     async def notebook_cell() -> whop_dm.BulkAddResult:
-        # A loop already runs here, so the call is handed to the client's thread.
         return client.dm_members.bulk_create(
             [(channel.id, "user_bob")],
-            on_progress=lambda done, total: handed.add(threading.current_thread().name),
+            on_progress=lambda done, total: seen.add(threading.current_thread().name),
         )
 
     again = asyncio.run(notebook_cell())
@@ -333,18 +294,16 @@ def test_bulk_create_works_blocking_and_its_progress_callback_runs_where_the_loo
     assert result.ok
     assert again.ok
     assert sorted(m.user_id for m in result.added) == ["user_carol", "user_dave"]
-    assert inline == {threading.current_thread().name}
     assert client._portal.thread is not None
-    assert handed == {client._portal.thread.name}
+    assert seen == {client._portal.thread.name}
 
 
 @pytest.mark.parametrize("close_midway", [False, True], ids=["to-the-end", "closed-midway"])
 def test_many_threads_running_and_handing_over_calls_lose_none_and_leave_no_loop_behind(
     close_midway: bool,
 ) -> None:
-    # The hand-over of the loop between callers, straight on the portal: calls
-    # that run inline, calls handed over from other threads and from inside
-    # running loops, short and sleeping ones, and a close() landing among them.
+    # Straight on the portal: calls from many threads and from inside running
+    # loops, short and sleeping ones, and a close() landing among them.
     portal = _portal.Portal("test-portal")
     threads, calls = 8, 60
 
@@ -386,8 +345,6 @@ def test_many_threads_running_and_handing_over_calls_lose_none_and_leave_no_loop
         else:
             assert result == list(range(calls))
     if not close_midway:
-        assert portal._driver == _portal._IDLE
-        assert portal._handed == 0
         portal.close()
     assert portal._loop is not None
     assert portal._loop.is_closed()
@@ -412,7 +369,7 @@ def test_close_is_idempotent_and_closes_the_loop(client: Client) -> None:
     assert "closed" in repr(client)
 
 
-def test_close_joins_the_daemon_thread_of_handed_over_calls(client: Client) -> None:
+def test_close_joins_the_loop_thread_of_calls_made_inside_a_running_loop(client: Client) -> None:
     async def notebook_cell() -> str:
         return client.dm_channels.create(with_user_ids=["user_bob"]).id
 
@@ -676,25 +633,6 @@ def test_ctrl_c_during_a_call_cancels_its_request_and_the_client_stays_usable(
     assert member.user_id == "user_carol"
 
 
-def test_ctrl_c_landing_before_the_call_started_never_runs_it() -> None:
-    ran: list[str] = []
-
-    async def call() -> None:
-        ran.append("ran")
-
-    loop = asyncio.new_event_loop()
-    try:
-        inline = _portal._InlineCall(call(), loop)
-        inline.interrupted = True  # what the Ctrl-C handler leaves when it lands first
-        inline.run()  # returns: the loop is stopped without a task
-        with pytest.raises(KeyboardInterrupt):
-            inline.outcome(closed=False)
-    finally:
-        loop.close()
-
-    assert ran == []  # and no "never awaited" warning: warnings are errors here
-
-
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
 def test_an_exception_raised_while_the_caller_runs_the_loop_cancels_its_call(
     client: Client,
@@ -736,16 +674,39 @@ def test_an_exception_raised_while_the_caller_runs_the_loop_cancels_its_call(
         signal.signal(signal.SIGUSR1, previous)
 
     assert finished == ["cancelled"]
-    assert idle(client)
     assert tasks_on_loop(client) == 0
 
 
-def test_an_exception_in_the_waiting_thread_cancels_the_coroutine_on_the_loop(
-    client: Client,
+class WindowsWait:
+    """A caller's future, waited on as on Windows.
+
+    There a plain wait on a lock cannot be interrupted: Ctrl-C is raised only
+    once a timed wait returns. This one takes timed waits only, and raises
+    KeyboardInterrupt as the third one returns.
+    """
+
+    def __init__(self, future: concurrent.futures.Future[object]) -> None:
+        self.future = future
+        self.slices: list[float | None] = []
+
+    def result(self, timeout: float | None = None) -> object:
+        self.slices.append(timeout)
+        if timeout is None:
+            raise AssertionError("a plain wait: Ctrl-C could never land on Windows")
+        if len(self.slices) == 3:
+            raise KeyboardInterrupt
+        return self.future.result(timeout)
+
+    def done(self) -> bool:
+        return self.future.done()
+
+
+def test_ctrl_c_on_windows_lands_between_wait_slices_and_cancels_the_call(
+    client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The same path as Ctrl-C, without signals: the wait itself raises.
     started = threading.Event()
     finished: list[str] = []
+    waits: list[WindowsWait] = []
 
     async def slow() -> None:
         started.set()
@@ -756,37 +717,34 @@ def test_an_exception_in_the_waiting_thread_cancels_the_coroutine_on_the_loop(
             raise
         finished.append("ran to the end")
 
-    class Interrupt(BaseException):
-        pass
+    real_wait = _portal._wait
 
-    class InterruptedWait:
-        """The thread's waiter lock, whose blocking wait for the result raises."""
+    def windows_wait(future: concurrent.futures.Future[object]) -> object:
+        waits.append(WindowsWait(future))
+        return real_wait(waits[-1])  # type: ignore[arg-type]
 
-        def __init__(self) -> None:
-            self.lock = threading.Lock()
-
-        def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-            if blocking and timeout == -1:  # the wait for the result
-                started.wait(timeout=60)
-                raise Interrupt
-            return self.lock.acquire(blocking, timeout)
-
-        def release(self) -> None:
-            self.lock.release()
-
-    async def notebook_cell() -> None:
-        # A loop already runs here: the call is handed over, and this thread waits.
+    monkeypatch.setattr(_portal, "WAIT_SLICE", 0.01)
+    monkeypatch.setattr(_portal, "_wait", windows_wait)
+    with pytest.raises(KeyboardInterrupt):
         client._portal.run(slow())
+    monkeypatch.undo()
 
-    _portal._waiters.lock = InterruptedWait()
-    try:
-        with pytest.raises(Interrupt):
-            asyncio.run(notebook_cell())
-    finally:
-        _portal._waiters.lock = None
-
+    assert started.is_set()
+    assert waits[0].slices == [0.01, 0.01, 0.01]
     assert finished == ["cancelled"]
     assert tasks_on_loop(client) == 0
+    assert client.dm_channels.create(with_user_ids=["user_bob"]).id  # still usable
+
+
+def test_a_call_whose_coroutine_raises_timeout_error_is_not_waited_on_again(
+    client: Client,
+) -> None:
+    # The wait in slices tells its own timeout from the coroutine's.
+    async def times_out() -> None:
+        raise TimeoutError("from the coroutine")
+
+    with pytest.raises(TimeoutError, match="from the coroutine"):
+        client._portal.run(times_out())
 
 
 # -- pagers ----------------------------------------------------------------------------
@@ -855,41 +813,11 @@ def test_an_error_while_paging_is_raised_from_the_iteration(client: Client) -> N
         list(pager)
 
 
-# -- methods the sync resources do not declare ------------------------------------------
+# -- nothing but the declared surface ------------------------------------------------
 
 
-class AsyncExtras:
-    """An async resource with methods no sync class declares."""
-
-    async def double(self, *, n: int) -> int:
-        return 2 * n
-
-    def numbers(self, *, pages: int) -> AsyncPager[int]:
-        async def fetch(after: str | None) -> Page[int]:
-            index = int(after or 0)
-            following = str(index + 1) if index + 1 < pages else None
-            info = PageInfo(following, None, following is not None, index > 0)
-            return Page([10 * index, 10 * index + 1], info)
-
-        return AsyncPager(fetch, "numbers")
-
-
-def test_an_undeclared_async_method_works_blocking_at_runtime(client: Client) -> None:
-    extras = SyncResource(AsyncExtras(), client._portal)
-
-    assert extras.double(n=21) == 42  # type: ignore[attr-defined]
-    pager = extras.numbers(pages=3)  # type: ignore[attr-defined]
-    assert isinstance(pager, SyncPager)
-    assert list(pager) == [0, 1, 10, 11, 20, 21]
-    assert [page.data for page in pager.pages()][-1] == [20, 21]
-
-
-def test_an_undeclared_resource_of_async_client_works_at_runtime(
-    client: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(AsyncClient.__annotations__, "extras", "AsyncExtras")
-    client._async.extras = AsyncExtras()  # type: ignore[attr-defined]
-
-    assert client.extras.double(n=2) == 4  # type: ignore[attr-defined]
+def test_a_name_no_sync_resource_declares_is_an_attribute_error(client: Client) -> None:
+    with pytest.raises(AttributeError):
+        client.dm_members.craete  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(AttributeError):
         client.not_a_resource  # type: ignore[attr-defined]  # noqa: B018

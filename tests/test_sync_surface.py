@@ -1,8 +1,7 @@
 """The sync client declares a typed blocking twin of every async resource and method.
 
-A method or resource added to ``AsyncClient`` works at once in ``Client`` at
-runtime (``__getattr__``), but only a declared line gives mypy its signature:
-these tests fail until that line is written.
+There is no fallback: a method or resource added to ``AsyncClient`` exists
+in ``Client`` only once its line is declared, and these tests fail until then.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import typing
 
 import pytest
 
-from whop_dm import AsyncClient, Client
+from whop_dm import AsyncClient, AsyncPager, Client
 from whop_dm._sync import SyncResource, blocking, blocking_pager, resource
 
 
@@ -85,16 +84,75 @@ def test_the_sync_resources_declare_nothing_the_async_ones_lack() -> None:
         }
 
 
+def signature_difference(async_method: object, sync_method: object) -> str | None:
+    """What a blocking method's own signature does differently from its async twin's.
+
+    ``follow_wrapped=False``: the blocking method's own ``__signature__``, never
+    the async function it may point to. The return type must be the async
+    one's, awaited; a pager's becomes a ``SyncPager``.
+    """
+    want = inspect.signature(async_method, follow_wrapped=False)  # type: ignore[arg-type]
+    got = inspect.signature(sync_method, follow_wrapped=False)  # type: ignore[arg-type]
+    if list(got.parameters.values()) != list(want.parameters.values()):
+        return f"parameters {got} != {want}"
+    expected_return = str(want.return_annotation).replace("AsyncPager[", "SyncPager[")
+    if str(got.return_annotation) != expected_return:
+        return f"returns {got.return_annotation!r}, not {expected_return!r}"
+    return None
+
+
 @pytest.mark.parametrize(("name", "method"), METHODS, ids=[f"{n}.{m}" for n, m in METHODS])
 def test_a_blocking_method_takes_the_same_parameters(name: str, method: str) -> None:
     client = Client("whop_test_key", base_url="http://127.0.0.1:9/api/v1")
     try:
-        async_params = inspect.signature(getattr(getattr(client._async, name), method)).parameters
-        sync_params = inspect.signature(getattr(getattr(client, name), method)).parameters
+        async_method = getattr(getattr(client._async, name), method)
+        sync_method = getattr(getattr(client, name), method)
     finally:
         client.close()
 
-    assert list(sync_params.values()) == list(async_params.values())
+    assert signature_difference(async_method, sync_method) is None
+
+
+def test_a_blocking_pager_method_reports_that_it_returns_a_sync_pager() -> None:
+    with Client("whop_test_key", base_url="http://127.0.0.1:9/api/v1") as client:
+        returns = inspect.signature(client.dm_members.list).return_annotation
+
+    assert "SyncPager[" in str(returns)
+    assert "AsyncPager" not in str(returns)
+
+
+class AsyncThings:
+    async def get(self, id: str, *, fresh: bool = False) -> int:
+        return 1
+
+    def list(self, *, page_size: int = 10) -> AsyncPager[int]:
+        raise NotImplementedError
+
+
+class HandWritten(SyncResource[AsyncThings]):
+    """Blocking twins written by hand, each one subtly off."""
+
+    def get(self, id: str, *, fresh: bool = True) -> int:  # another default
+        return 1
+
+    def list(self, *, page_size: int = 10) -> AsyncPager[int]:  # the async return type
+        raise NotImplementedError
+
+
+class Derived(SyncResource[AsyncThings]):
+    get = blocking(AsyncThings.get)
+    list = blocking_pager(AsyncThings.list)
+
+
+def test_the_signature_check_sees_a_hand_written_twin_that_differs() -> None:
+    things = AsyncThings()
+    hand_written = HandWritten(things, None)  # type: ignore[arg-type]
+    derived = Derived(things, None)  # type: ignore[arg-type]
+
+    assert "parameters" in str(signature_difference(things.get, hand_written.get))
+    assert "returns" in str(signature_difference(things.list, hand_written.list))
+    assert signature_difference(things.get, derived.get) is None
+    assert signature_difference(things.list, derived.list) is None
 
 
 def test_the_constructor_takes_the_async_clients_arguments_but_session() -> None:

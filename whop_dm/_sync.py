@@ -10,21 +10,22 @@ A sync resource is one line per method::
     class DmMembers(SyncResource[AsyncDmMembers]):
         create = blocking(AsyncDmMembers.create)
 
-A method added to an async resource but not (yet) declared here still works
-at runtime, through ``__getattr__``; ``tests/test_sync_surface.py`` fails
-until its typed line is added.
+Each blocking method carries an explicit ``__signature__``: the async
+method's parameters, and its return type as the blocking call returns it
+(``SyncPager`` for a pager). ``tests/test_sync_surface.py`` checks every
+async method has its declared twin.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
 import os
+import typing
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._client import AsyncClient
 from ._config import ClientConfig, takes_options
@@ -129,33 +130,8 @@ class SyncResource(Generic[R]):
         self._resource = resource
         self._portal = portal
 
-    if not TYPE_CHECKING:
-        # Hidden from mypy, so that an undeclared name stays a type error.
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("_"):
-                raise AttributeError(name)
-            value = getattr(self._resource, name)
-            if not callable(value):
-                return value
-            wrapped = _wrap_unknown(value, self._portal)
-            self.__dict__[name] = wrapped
-            return wrapped
-
     def __repr__(self) -> str:
         return f"<whop_dm.{type(self).__name__}>"
-
-
-def _wrap_unknown(method: Callable[..., Any], portal: Portal) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        result = method(*args, **kwargs)
-        if inspect.iscoroutine(result):
-            return portal.run(result)
-        if isinstance(result, AsyncPager):
-            return SyncPager(result, portal)
-        return result
-
-    return call
 
 
 class _Derived(Generic[R, P, T]):
@@ -168,19 +144,38 @@ class _Derived(Generic[R, P, T]):
         self.method = method
         self.name = method.__name__
         self.__doc__ = method.__doc__
+        self._signature: inspect.Signature | None = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         if name != self.name:
             raise TypeError(f"{owner.__name__}.{name} wraps {self.method.__qualname__}")
 
     def _bind(self, obj: SyncResource[R], call: Callable[P, V]) -> Callable[P, V]:
-        functools.update_wrapper(call, getattr(obj._resource, self.name))
+        call.__name__ = self.name
         call.__qualname__ = f"{type(obj).__name__}.{self.name}"
+        call.__module__ = type(obj).__module__
         call.__doc__ = f"Blocking form of `{self.method.__qualname__}` ({self._kind}).\n\n" + (
             self.method.__doc__ or ""
         )
+        # Not __wrapped__: inspect would then report the async method's
+        # signature, return type included.
+        call.__signature__ = self.signature()  # type: ignore[attr-defined]
         obj.__dict__[self.name] = call
         return call
+
+    def signature(self) -> inspect.Signature:
+        """The async signature, bound, with the return type of the blocking call."""
+        if self._signature is None:
+            full = inspect.signature(self.method)
+            self._signature = full.replace(
+                parameters=list(full.parameters.values())[1:],  # bound: no self
+                return_annotation=self._return_annotation(full.return_annotation),
+            )
+        return self._signature
+
+    def _return_annotation(self, annotation: Any) -> Any:
+        # What the awaited coroutine returns is what the blocking call returns.
+        return annotation
 
 
 class blocking(_Derived[R, P, T]):
@@ -220,6 +215,14 @@ class blocking_pager(_Derived[R, P, T]):
     made to return a `SyncPager` of the same records."""
 
     _kind = "returns a SyncPager; each page is fetched on the client's event loop"
+
+    def _return_annotation(self, annotation: Any) -> Any:
+        # AsyncPager[X] -> SyncPager[X]; a string under postponed annotations.
+        if isinstance(annotation, str):
+            return annotation.replace("AsyncPager[", "SyncPager[", 1)
+        if typing.get_origin(annotation) is AsyncPager:
+            return SyncPager[typing.get_args(annotation)]  # type: ignore[misc]
+        return annotation
 
     def __init__(self, method: Callable[Concatenate[R, P], AsyncPager[T]]) -> None:
         if inspect.iscoroutinefunction(method):
@@ -261,9 +264,9 @@ class DmChannels(SyncResource[AsyncDmChannels]):
 class DmMembers(SyncResource[AsyncDmMembers]):
     """Members of DM channels, blocking: ``client.dm_members.create(channel_id=..., user_id=...)``.
 
-    ``bulk_create``'s ``on_progress`` callback runs on whichever thread
-    runs the client's event loop (the caller's, when nothing else is in
-    flight): keep it short, and do not call the client from it.
+    ``bulk_create``'s ``on_progress`` callback runs on the client's loop
+    thread: keep it short, and do not call the client from it (that raises
+    ``RuntimeError``).
     """
 
     create = blocking(AsyncDmMembers.create)
@@ -325,20 +328,19 @@ class Client:
         with whop_dm.Client() as client:
             channel = client.dm_channels.create(with_user_ids=["user_b"])
 
-    It runs an `AsyncClient` on one private event loop. A call with nothing
-    else in flight runs that loop in the calling thread (no thread hop);
-    calls made meanwhile from other threads, or from code that already runs
-    an event loop (a notebook cell, async code calling sync code), are handed
-    to the loop, which a daemon thread keeps running for them when needed.
-    One client may be shared by any number of threads; calls from them run
+    It runs an `AsyncClient` on one private event loop, in a daemon thread
+    started by the first call. Every call is handed to that loop and waited
+    for, so it works the same from any thread and from code that already
+    runs an event loop (a notebook cell, async code calling sync code). One
+    client may be shared by any number of threads; calls from them run
     concurrently over one connection pool. Close it with `close` or
     ``with``; a client that is never closed is closed when it is garbage
     collected or at interpreter exit.
 
     Callbacks (``on_retry``, ``on_request``, ``on_response``,
-    ``bulk_create``'s ``on_progress``) run on
-    whichever thread runs the loop at the time: keep them short and do not
-    call the client from them.
+    ``bulk_create``'s ``on_progress``) run on the loop's thread: keep them
+    short. A callback that calls the client gets a ``RuntimeError`` (it
+    would wait on itself forever).
 
     Ctrl-C (or any exception raised in the caller's thread) during a call
     cancels that call's request before it propagates.
@@ -369,16 +371,6 @@ class Client:
             self, self._portal.close, self._async.aclose, timeout=EXIT_CLOSE_TIMEOUT
         )
 
-    if not TYPE_CHECKING:
-        # A resource added to AsyncClient but not yet declared above still
-        # works at runtime; tests/test_sync_surface.py asks for its line.
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("_") or name not in AsyncClient.__annotations__:
-                raise AttributeError(f"'Client' object has no attribute {name!r}")
-            built = SyncResource(getattr(self._async, name), self._portal)
-            self.__dict__[name] = built
-            return built
-
     @property
     def base_url(self) -> str:
         """The API root requests go to."""
@@ -390,7 +382,7 @@ class Client:
         return self._portal.is_closed
 
     def close(self) -> None:
-        """Close the connection pool and the loop, and join the daemon thread if any. Idempotent.
+        """Close the connection pool and the loop, and join the loop's thread. Idempotent.
 
         Calls still waiting in other threads end with `ClientClosedError`.
         """
