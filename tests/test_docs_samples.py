@@ -176,6 +176,7 @@ def test_every_guide_has_a_runnable_sample() -> None:
         "errors.md",
         "testing.md",
         "security.md",
+        "observability.md",
     }
     assert expected <= guides, sorted(expected - guides)
 
