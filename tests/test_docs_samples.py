@@ -18,6 +18,7 @@ from types import FrameType
 
 import pytest
 from docs_samples import (
+    DOCS,
     README,
     SAMPLE_KEY,
     SAMPLE_OWNER,
@@ -113,26 +114,45 @@ def test_sample_runs(sample: Sample, sample_env: FakeWhop) -> None:
     assert not missed, f"{sample.id}: except blocks never entered, sample lines {missed}"
 
 
+def _pytest_config(mode: str) -> str:
+    """The pytest config the README shows, for auto mode; without its
+    ``asyncio_mode`` line (pytest-asyncio's strict default), as the README says."""
+    [config] = [b.code for b in blocks(README) if b.title == "pyproject.toml"]
+    if mode == "auto":
+        return config
+    strict = [line for line in config.splitlines() if not line.startswith("asyncio_mode")]
+    return "\n".join(strict) + "\n"
+
+
+def test_the_testing_guide_shows_the_readmes_pytest_config() -> None:
+    guide = DOCS / "guides" / "testing.md"
+    shown = {b.code for b in blocks(guide) if b.title == "pyproject.toml"}
+    assert shown == {_pytest_config("auto")}
+    assert 'asyncio_mode = "auto"' in _pytest_config("auto")
+    assert "asyncio_mode" not in _pytest_config("strict")
+    assert "asyncio_default_fixture_loop_scope" in _pytest_config("strict")
+
+
+@pytest.mark.parametrize("mode", ["auto", "strict"])
 @pytest.mark.parametrize("sample", TEST_FILES, ids=[s.id for s in TEST_FILES])
-def test_sample_test_file_passes_under_pytest(sample: Sample, tmp_path: Path) -> None:
+def test_sample_test_file_passes_under_pytest(sample: Sample, mode: str, tmp_path: Path) -> None:
+    # As a reader's suite runs it: in its own directory, with the config the
+    # README shows (auto mode, or strict without the asyncio_mode line), and
+    # warnings as errors.
     assert sample.title is not None
     target = tmp_path / Path(sample.title).name
     target.write_text(sample.code, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(_pytest_config(mode), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WHOP_", "PYTEST_"))}
     result = subprocess.run(  # noqa: S603 - our own interpreter, our own file
         [
             sys.executable,
             "-m",
             "pytest",
-            "-q",
             "-p",
             "no:cacheprovider",
             "-W",
             "error",
-            "-o",
-            "asyncio_mode=auto",
-            "-o",
-            "asyncio_default_fixture_loop_scope=function",
             str(target),
         ],
         cwd=tmp_path,
@@ -144,10 +164,12 @@ def test_sample_test_file_passes_under_pytest(sample: Sample, tmp_path: Path) ->
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
+    # The config was read: pytest-asyncio names the mode it runs in.
+    assert re.search(rf"asyncio: mode=(Mode\.)?{mode}\b", output, re.IGNORECASE), output
     passed = re.search(r"(\d+) passed", output)
     assert passed is not None, output
     assert int(passed.group(1)) >= 1, output
-    assert re.search(r"\b\d+ (failed|errors?|xfailed|skipped)\b", output) is None, output
+    assert re.search(r"\b\d+ (failed|errors?|xfailed|skipped|warnings?)\b", output) is None, output
 
 
 def test_samples_are_found() -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from whop_dm._loop_guard import register_server
 from whop_dm.testing._envelope import ApiError, envelope, rate_limit_envelope
 from whop_dm.testing._faults import DROP, FAIL, MALFORMED, FaultPlan, Outcome
 from whop_dm.testing._idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -206,6 +207,7 @@ class FakeWhop(WebhookControls):
         self._request_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        self._forget_loop: Callable[[], None] | None = None
         self._closed = False
 
     # -- lifecycle ------------------------------------------------------------------
@@ -236,10 +238,15 @@ class FakeWhop(WebhookControls):
         host, port = runner.addresses[0][:2]
         shown = f"[{host}]" if ":" in host else host
         self._base_url = f"http://{shown}:{port}{API_PREFIX}"
+        # So that the blocking Client, called where only this loop could answer
+        # it (a synchronous test on whop_fake), raises at once instead of timing out.
+        self._forget_loop = register_server(self._base_url, asyncio.get_running_loop())
 
     async def close(self) -> None:
         """Stop listening and drop open connections. Safe to call twice."""
         self._closed = True
+        if self._forget_loop is not None:
+            self._forget_loop()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
