@@ -2,7 +2,9 @@
 
 Sessions: ``tests`` (each Python 3.10-3.13 found), ``lint``, ``typecheck``,
 ``docs`` and ``bench`` (not in the default run: it takes minutes and prints
-figures rather than passing or failing).
+figures rather than passing or failing). ``conformance`` (not in the default
+run either: it needs node and fetches Prism from npm) checks every DM method
+of both clients against Whop's spec served by Prism.
 """
 
 from __future__ import annotations
@@ -51,3 +53,62 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: ratios against raw aiohttp measured in the same run."""
     session.install("-e", ".[bench,cli]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+PRISM = "@stoplight/prism-cli@5"
+CONFORMANCE_SPEC = "tests/conformance/dm-surface.openapi.json"
+
+
+@nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """Both clients against the spec served by Prism (request validation on);
+    the official whop-sdk against FakeWhop. Needs node and npx."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    npx = shutil.which("npx")
+    if npx is None:
+        session.error("the conformance session needs node's npx on PATH (to run Prism)")
+    session.install("-e", ".[test]")
+    session.run("pytest", "-q", "tests/conformance")
+
+    with socket.socket() as probe:  # a free loopback port for Prism
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = session.create_tmp() + "/prism.log"
+    with open(log_path, "w") as log:
+        # --errors: a request that breaks the spec gets an error answer, not a mock.
+        command = [npx, "--yes", PRISM, "mock", "--errors", "-h", "127.0.0.1", "-p", str(port)]
+        prism = subprocess.Popen(  # noqa: S603 - npx and arguments of our own
+            [*command, CONFORMANCE_SPEC],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            # Bounded wait: npx may first fetch Prism from the npm registry.
+            for _ in range(600):
+                if prism.poll() is not None:
+                    session.error(f"Prism exited early; see {log_path}")
+                with socket.socket() as attempt:
+                    if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.25)
+            else:
+                session.error(f"Prism did not listen on port {port} within 150 s; see {log_path}")
+            session.run(
+                "python",
+                "-m",
+                "conformance.prism_check",
+                "--prism-url",
+                f"http://127.0.0.1:{port}",
+                env={"PYTHONPATH": "tests"},
+            )
+        finally:
+            prism.terminate()
+            try:
+                prism.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                prism.kill()
+                prism.wait(timeout=10)
