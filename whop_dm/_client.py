@@ -24,35 +24,38 @@ class AsyncClient:
     an event loop (it is safe under ``asyncio.gather`` with thousands of
     calls) and close it when done, with ``async with`` or `aclose`.
 
-    Args:
-        api_key: the API key; defaults to ``WHOP_API_KEY``.
-        base_url: the API root; defaults to ``WHOP_BASE_URL``, then
-            ``https://api.whop.com/api/v1``. Plain http is refused unless the
-            host is loopback or ``allow_http=True``.
-        timeout: a `Timeout`, or seconds per attempt (default: 60 s per
-            attempt, 10 s to connect).
-        retry: a `RetryPolicy` (default ``RetryPolicy()``); use
-            ``RetryPolicy.disabled()`` for a single attempt.
-        max_connections: the most requests in flight at once (default 100).
-        headers: extra headers for every request.
-        session: an ``aiohttp.ClientSession`` of yours; it is used as is
-            and never closed by the client.
-        api_version: sent as ``Api-Version-Date`` to pin API behaviour.
-        rate_limit: at most this many requests per second from this client
-            (default: no client-side cap; Whop allows 600 per minute per
-            operation and key).
-        on_retry: called with a `RetryEvent` before each retry wait.
-        allow_http: permit a plain-http ``base_url`` to a non-loopback host.
-        on_request: called with a `RequestEvent` right before each attempt
-            is sent (see the Observability guide). A hook that raises is
-            logged and ignored.
-        on_response: called with a `ResponseEvent` once each attempt's
-            answer, or its failure, is known.
-        trace_configs: ``aiohttp.TraceConfig`` objects for the session the
-            client creates (OpenTelemetry's aiohttp instrumentation, say).
-            With ``session=``, set them on that session instead.
-        tracer_provider: the OpenTelemetry ``TracerProvider`` spans come
-            from (default: the global one, once an SDK is set up).
+    Keyword Args:
+        api_key (str | None): the API key; defaults to ``WHOP_API_KEY``.
+        base_url (str | None): the API root; defaults to ``WHOP_BASE_URL``,
+            then ``https://api.whop.com/api/v1``. Plain http is refused unless
+            the host is loopback or ``allow_http=True``.
+        timeout (Timeout | float): a `Timeout`, or seconds per attempt
+            (default: 60 s per attempt, 10 s to connect).
+        retry (RetryPolicy | None): a `RetryPolicy` (default
+            ``RetryPolicy()``); use ``RetryPolicy.disabled()`` for a single attempt.
+        max_connections (int): the most requests in flight at once (default 100).
+        headers (Mapping[str, str] | None): extra headers for every request.
+        session (aiohttp.ClientSession | None): an ``aiohttp.ClientSession``
+            of yours; it is used as is and never closed by the client.
+        api_version (str | None): sent as ``Api-Version-Date`` to pin API behaviour.
+        rate_limit (float | None): at most this many requests per second from
+            this client (default: no client-side cap; Whop allows 600 per
+            minute per operation and key).
+        on_retry (Callable[[RetryEvent], None] | None): called with a
+            `RetryEvent` before each retry wait.
+        allow_http (bool): permit a plain-http ``base_url`` to a non-loopback host.
+        on_request (Callable[[RequestEvent], object] | None): called with a
+            `RequestEvent` right before each attempt is sent (see the
+            Observability guide). A hook that raises is logged and ignored.
+        on_response (Callable[[ResponseEvent], object] | None): called with a
+            `ResponseEvent` once each attempt's answer, or its failure, is known.
+        trace_configs (Sequence[aiohttp.TraceConfig]): ``aiohttp.TraceConfig``
+            objects for the session the client creates (OpenTelemetry's aiohttp
+            instrumentation, say). With ``session=``, set them on that session
+            instead.
+        tracer_provider (TracerProvider | None): the OpenTelemetry
+            ``TracerProvider`` spans come from (default: the global one, once
+            an SDK is set up).
 
     Example:
         >>> async with whop_dm.AsyncClient() as client:  # doctest: +SKIP
