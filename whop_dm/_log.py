@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["FIELDS", "fields", "logger"]
-
-logger = logging.getLogger("whop_dm")
+__all__ = ["FIELDS", "fields", "get_logger", "logger"]
 
 FIELDS = ("operation", "status", "request_id", "attempt", "wait")
 
@@ -40,9 +38,10 @@ def fields(
 class _EveryRecordHasTheFields(logging.Filter):
     """Gives a record logged without some of the fields those fields, as None.
 
-    A filter of the logger itself runs for every record made by it (not for
-    records of child loggers passing through), so a log line added anywhere in
-    the package keeps the promise even when it forgets ``extra=``.
+    A filter of a logger runs for every record made by it (not for records of
+    child loggers passing through, hence `get_logger` for those), so a log
+    line added anywhere in the package keeps the promise even when it forgets
+    ``extra=``.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -52,5 +51,12 @@ class _EveryRecordHasTheFields(logging.Filter):
         return True
 
 
-if not any(isinstance(f, _EveryRecordHasTheFields) for f in logger.filters):
-    logger.addFilter(_EveryRecordHasTheFields())
+def get_logger(name: str) -> logging.Logger:
+    """The logger ``name`` (``whop_dm`` or one below it) whose records carry the fields."""
+    named = logging.getLogger(name)
+    if not any(isinstance(f, _EveryRecordHasTheFields) for f in named.filters):
+        named.addFilter(_EveryRecordHasTheFields())
+    return named
+
+
+logger = get_logger("whop_dm")

@@ -98,6 +98,16 @@ async def test_a_record_logged_without_the_fields_still_has_them(
     assert {name: record.__dict__[name] for name in FIELDS} == dict.fromkeys(FIELDS)
 
 
+def test_records_of_the_webhooks_logger_carry_the_fields_too(
+    records: list[logging.LogRecord],
+) -> None:
+    import whop_dm.webhooks  # noqa: F401 - its modules name the logger
+
+    logging.getLogger("whop_dm.webhooks").warning("a delivery was rejected")
+    (record,) = records
+    assert {name: record.__dict__[name] for name in FIELDS} == dict.fromkeys(FIELDS)
+
+
 async def test_the_key_is_in_no_record(
     scripted_server: ScriptedServer, records: list[logging.LogRecord]
 ) -> None:

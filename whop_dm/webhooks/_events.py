@@ -10,7 +10,6 @@ always kept on the event.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ import attrs
 
 from .._converter import get_converter, parse_timestamp
 from .._enums import OpenStrEnum
+from .._log import get_logger
 from .._message_models import Message, MessageUser
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "parse_event",
 ]
 
-_log = logging.getLogger("whop_dm.webhooks")
+_log = get_logger("whop_dm.webhooks")
 
 CHAT_MESSAGE_CREATED = "chat.message.created"
 CHAT_REACTION_CREATED = "chat.reaction.created"

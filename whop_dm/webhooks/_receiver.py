@@ -9,13 +9,13 @@ at most ``max_concurrency`` at once.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar, overload
 
 from aiohttp import web
 
 from .._errors import WebhookVerificationError
+from .._log import get_logger
 from ._dedup import DedupStore, MemoryDedupStore
 from ._events import (
     ChatMessageCreated,
@@ -28,7 +28,7 @@ from ._verify import check_secrets, check_tolerance, verified_payload
 
 __all__ = ["ANY_EVENT", "DEFAULT_MAX_BODY_SIZE", "WebhookReceiver"]
 
-_log = logging.getLogger("whop_dm.webhooks")
+_log = get_logger("whop_dm.webhooks")
 
 E = TypeVar("E", bound=WebhookEvent)
 Handler = Callable[[E], Awaitable[Any]]
