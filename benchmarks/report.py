@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import journal
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 LABELS = {
     "bulk.raw_aiohttp": "raw aiohttp (baseline)",
     "bulk.async_gather": "AsyncClient + gather",
     "bulk.bulk_create": "dm_members.bulk_create",
+    "bulk.bulk_create_journal": "bulk_create with a journal",
     "bulk.sdk_async": "whop-sdk AsyncWhop + gather",
     "sequential.raw_aiohttp": "raw aiohttp (baseline)",
     "sequential.async": "AsyncClient",
@@ -116,6 +119,7 @@ def summarise(record: dict[str, Any]) -> dict[str, Any]:
         summary["rss"] = _summarise_rss(rss)
     verdicts = [r.verdict for r in rows if r.verdict]
     verdicts += [summary[k]["verdict"] for k in ("import", "rss") if k in summary]
+    verdicts += journal.verdicts(record)
     summary["all_met"] = all(v == "PASS" for v in verdicts)
     summary["misses"] = verdicts.count("MISS")
     summary["not_measured"] = verdicts.count("n/a")
@@ -203,6 +207,7 @@ def table(record: dict[str, Any]) -> str:
             )
         else:
             lines.append(f"- peak RSS of bulk_create: n/a ({rss['note']})")
+    lines += journal.report_lines(record)
     if record.get("fake_unavailable"):
         lines.append(f"- fake server: n/a ({record['fake_unavailable']})")
     m = record["machine"]

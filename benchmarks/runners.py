@@ -380,6 +380,10 @@ RUNNERS: dict[str, Callable[[Context], None]] = {
     "rss.bulk_create": _run_async(_whop_dm_bulk_rss),
 }
 
+from .journal import journal_runners  # noqa: E402 - the journal's runners, in their own module
+
+RUNNERS.update(journal_runners(_run_async))
+
 
 def _peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux (bytes on macOS).

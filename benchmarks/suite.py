@@ -18,6 +18,7 @@ from importlib import metadata
 from typing import Any
 
 from . import importtime
+from .journal import run_journal_rss
 from .processes import Server, fake_server, fake_server_available, run_runner, stub_server
 
 
@@ -64,7 +65,13 @@ class Group:
 GROUPS = {
     "bulk": Group(
         "bulk",
-        ("bulk.raw_aiohttp", "bulk.async_gather", "bulk.bulk_create", "bulk.sdk_async"),
+        (
+            "bulk.raw_aiohttp",
+            "bulk.async_gather",
+            "bulk.bulk_create",
+            "bulk.bulk_create_journal",
+            "bulk.sdk_async",
+        ),
         "bulk_n",
     ),
     "sequential": Group(
@@ -170,6 +177,7 @@ def run(plan: Plan, log: Log) -> dict[str, Any]:
                     record["groups"][name] = run_group(GROUPS[name], server, plan, plan.reps, log)
             if "rss" in plan.sections:
                 record["rss"] = run_rss(server, plan, log)
+                record["journal_rss"] = run_journal_rss(server, plan, log)
     if "fake" in plan.sections:
         why_not = fake_server_available()
         if why_not:

@@ -220,7 +220,7 @@ async def test_an_async_iterable_input_is_read_through(fake: FakeWhop, client: A
 
     progress: list[tuple[int, int | None]] = []
     result = await client.dm_members.bulk_create(
-        pairs(), concurrency=8, on_progress=lambda d, t: progress.append((d, t))
+        pairs(), concurrency=8, on_progress=lambda p: progress.append((p.done, p.total))
     )
     assert result.ok
     assert {m.user_id for m in result.added} == set(USERS[1:31])
@@ -234,7 +234,7 @@ async def test_a_repeated_pair_is_made_once_and_counted_as_a_duplicate(
     pairs = [(channel, u) for u in USERS[1:11]] * 3 + [(channel, "user_1")]
     progress: list[int] = []
     result = await client.dm_members.bulk_create(
-        pairs, concurrency=4, on_progress=lambda d, t: progress.append(d)
+        pairs, concurrency=4, on_progress=lambda p: progress.append(p.done)
     )
     assert len(result.added) == 10
     assert result.duplicates == 21
@@ -250,7 +250,7 @@ async def test_on_progress_counts_up_to_the_length_of_the_input(
     (channel,) = await make_channels(client, 1)
     calls: list[tuple[int, int | None]] = []
     result = await client.dm_members.add_many(
-        channel, USERS[1:21], concurrency=5, on_progress=lambda d, t: calls.append((d, t))
+        channel, USERS[1:21], concurrency=5, on_progress=lambda p: calls.append((p.done, p.total))
     )
     assert len(result.added) == 20
     assert calls == [(n, 20) for n in range(1, 21)]
@@ -286,9 +286,9 @@ async def test_a_huge_generator_is_read_lazily_and_an_endless_one_stops_on_a_fat
 
     ahead: list[int] = []
 
-    def progress(done: int, total: int | None) -> None:
-        ahead.append(pulled - done)
-        if done == 200:
+    def progress(p: whop_dm.Progress) -> None:
+        ahead.append(pulled - p.done)
+        if p.done == 200:
             fake.fail_next(1, status=401, path="/dm_members")
 
     result = await client.dm_members.bulk_create(endless(), concurrency=16, on_progress=progress)
@@ -368,8 +368,8 @@ async def test_cancelling_a_run_cancels_its_calls_leaks_no_task_and_keeps_the_cl
             (channel,) = await make_channels(client, 1)
             before = other_tasks()
 
-            def progress(done: int, total: int | None) -> None:
-                if done == 1:  # once the first call opened the pool: hold every later one
+            def progress(p: whop_dm.Progress) -> None:
+                if p.done == 1:  # once the first call opened the pool: hold every later one
                     fake.delay_next(1000, 60.0, path="/dm_members")
 
             run = asyncio.ensure_future(
@@ -397,8 +397,8 @@ async def test_an_error_of_on_progress_stops_the_run_and_propagates() -> None:
             (channel,) = await make_channels(client, 1)
             before = other_tasks()
 
-            def progress(done: int, total: int | None) -> None:
-                if done == 3:
+            def progress(p: whop_dm.Progress) -> None:
+                if p.done == 3:
                     raise KeyError("bar broke")
 
             with pytest.raises(KeyError, match="bar broke"):

@@ -280,13 +280,13 @@ def test_bulk_create_works_blocking_and_its_progress_callback_runs_on_the_loop_t
     result = client.dm_members.bulk_create(
         [(channel.id, "user_carol"), (channel.id, "user_dave")],
         concurrency=2,
-        on_progress=lambda done, total: seen.add(threading.current_thread().name),
+        on_progress=lambda progress: seen.add(threading.current_thread().name),
     )
 
     async def notebook_cell() -> whop_dm.BulkAddResult:
         return client.dm_members.bulk_create(
             [(channel.id, "user_bob")],
-            on_progress=lambda done, total: seen.add(threading.current_thread().name),
+            on_progress=lambda progress: seen.add(threading.current_thread().name),
         )
 
     again = asyncio.run(notebook_cell())

@@ -38,6 +38,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._bulk import BulkAddResult, BulkFailure
     from ._events import RequestEvent, ResponseEvent
+    from ._journal import JournalError
     from ._message_models import (
         Message,
         MessagePoll,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         ReactionCount,
     )
     from ._messages import AsyncMessages
+    from ._progress import Progress
     from ._reactions import AsyncReactions
     from ._sync import Client, DmChannels, DmMembers, Messages, Reactions, SyncPager
 
@@ -68,6 +70,8 @@ _LAZY = {
     "ResponseEvent": "._events",
     "BulkAddResult": "._bulk",
     "BulkFailure": "._bulk",
+    "JournalError": "._journal",
+    "Progress": "._progress",
     "Client": "._sync",
     "DmChannels": "._sync",
     "DmMembers": "._sync",
@@ -114,6 +118,7 @@ __all__ = [
     "DmMember",
     "DmMembers",
     "InternalServerError",
+    "JournalError",
     "MemberStatus",
     "Message",
     "MessagePoll",
@@ -128,6 +133,7 @@ __all__ = [
     "PermissionDeniedError",
     "PollOption",
     "PollVote",
+    "Progress",
     "RateLimitError",
     "Reaction",
     "ReactionCount",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterable, Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._arguments import check_id, check_idempotency_key, fill_route
 from ._converter import decode
@@ -15,7 +16,11 @@ from ._resource import Resource
 if TYPE_CHECKING:
     # The bulk machinery is imported on first use: it is not free to import,
     # and most programs never call it.
-    from ._bulk import BulkAddResult, Pairs, ProgressCallback, StopOn
+    from ._bulk import BulkAddResult, Pairs, StopOn
+    from ._progress import ProgressCallback
+
+# Whop's idempotency window is 24 hours; an hour's margin before it closes.
+_RECHECK_AFTER = 23 * 3600.0
 
 __all__ = ["AsyncDmMembers"]
 
@@ -92,6 +97,8 @@ class AsyncDmMembers(Resource):
         concurrency: int = 16,
         on_progress: ProgressCallback | None = None,
         stop_on: StopOn | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        recheck_after: float = _RECHECK_AFTER,
     ) -> BulkAddResult:
         """Add many ``(channel_id, user_id)`` pairs, across any number of channels.
 
@@ -114,14 +121,30 @@ class AsyncDmMembers(Resource):
                 An item that is not a pair of ids is recorded in ``failed``
                 with its ``TypeError``/``ValueError``; nothing is sent for it.
             concurrency: the most calls in flight at once (an int, at least 1).
-            on_progress: called as ``on_progress(done, total)`` each time an
-                item is settled; ``total`` is ``len(pairs)``, or None when the
-                input has no length.
+            on_progress: called with a `whop_dm.Progress` each time an item
+                is settled (counts, rate, time held by the rate limit, ETA);
+                its ``total`` is ``len(pairs)``, or None when the input has no
+                length. A callback taking ``(done, total)`` still works, with a
+                ``DeprecationWarning``.
             stop_on: called with the error of each failed call; returning
                 True stops the run (on top of the built-in rule above).
+            journal: a file path: record the job in this SQLite journal, and
+                resume it when called again with the same journal (see "Long
+                jobs" in the bulk guide). Pairs already settled are not sent
+                again; the others are sent with a key derived from the job and
+                the pair, so Whop replays, rather than repeats, one that got
+                through before a crash. ``added`` and ``failed`` are then read
+                from the file; ``resumed`` counts the pairs an earlier run settled.
+                A journal of a finished job returns its result and sends nothing.
+            recheck_after: seconds (23 hours by default) after which a pair
+                of a journaled job that was sent but never answered is looked
+                for in its channel's members before being sent again: Whop
+                forgets idempotency keys after 24 hours.
 
         Raises:
             ValueError, TypeError: bad arguments; nothing was sent.
+            JournalError: a journal in use by another process, corrupt, not a
+                journal, or of another kind of job; it is left untouched.
             Exception: whatever ``pairs``, ``on_progress`` or ``stop_on`` raised; the run
                 is stopped first (its calls in flight cancelled).
 
@@ -136,6 +159,7 @@ class AsyncDmMembers(Resource):
             (True, 2)
         """
         from ._bulk import run_bulk
+        from ._progress import held_clock
 
         # Under a span of the job's own when tracing: its calls are its children.
         return await self._transport.observer.job(
@@ -147,6 +171,10 @@ class AsyncDmMembers(Resource):
                 concurrency=concurrency,
                 on_progress=on_progress,
                 stop_on=stop_on,
+                journal=journal,
+                list_members=self._members_by_user,
+                recheck_after=recheck_after,
+                held=held_clock(self._transport),
             ),
         )
 
@@ -158,6 +186,8 @@ class AsyncDmMembers(Resource):
         concurrency: int = 16,
         on_progress: ProgressCallback | None = None,
         stop_on: StopOn | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        recheck_after: float = _RECHECK_AFTER,
     ) -> BulkAddResult:
         """Add many users to one channel: `bulk_create` with one channel.
 
@@ -166,6 +196,8 @@ class AsyncDmMembers(Resource):
         has a length. A channel holds at most 50 members: the users beyond
         that end in ``failed`` with a ``BadRequestError`` (code ``channel_full``).
         The run stops as `bulk_create`'s does (``stop_on`` included).
+        ``journal`` and ``recheck_after`` work as for `bulk_create`; the
+        journal belongs to this channel.
 
         Raises:
             ValueError, TypeError: a bad ``channel_id``, ``user_ids`` that is a
@@ -177,6 +209,7 @@ class AsyncDmMembers(Resource):
             ... )
         """
         from ._bulk import pairs_for, run_bulk
+        from ._progress import held_clock
 
         pairs = pairs_for(check_id("channel_id", channel_id), user_ids)
         # Under a span of the job's own when tracing: its calls are its children.
@@ -189,8 +222,56 @@ class AsyncDmMembers(Resource):
                 concurrency=concurrency,
                 on_progress=on_progress,
                 stop_on=stop_on,
+                journal=journal,
+                kind="add_many",
+                channel_id=channel_id,
+                list_members=self._members_by_user,
+                recheck_after=recheck_after,
+                held=held_clock(self._transport),
             ),
         )
+
+    async def retry_failed(
+        self,
+        journal: str | os.PathLike[str],
+        *,
+        concurrency: int = 16,
+        on_progress: ProgressCallback | None = None,
+    ) -> BulkAddResult:
+        """Send again the failed pairs of a journaled job that may pass on a retry.
+
+        Those that failed with no answer, a 5xx, 409 or 429, a garbled body, or
+        an error that stopped the run (a refused key, once fixed); not those
+        refused for good (404, 400, 403 on the channel). Each is sent with a
+        fresh ``Idempotency-Key``, since its old one would replay the failure.
+        The result covers the retried pairs only; ``whop-dm jobs retry-failed``
+        runs this.
+
+        Raises:
+            JournalError: no journal at that path, or one in use, corrupt or
+                not a journal.
+
+        Example:
+            >>> result = await client.dm_members.retry_failed("job.journal")  # doctest: +SKIP
+        """
+        from ._bulk import retry_failed
+        from ._progress import held_clock
+
+        return await retry_failed(
+            self.create,
+            journal,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            list_members=self._members_by_user,
+            held=held_clock(self._transport),
+        )
+
+    async def _members_by_user(self, channel_id: str) -> dict[str, Any]:
+        """The memberships of ``channel_id`` by user id (a channel holds at most 50)."""
+        return {
+            member.user_id: member
+            async for member in self.list(channel_id=channel_id, page_size=100)
+        }
 
     def list(
         self,

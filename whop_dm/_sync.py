@@ -272,6 +272,7 @@ class DmMembers(SyncResource[AsyncDmMembers]):
     create = blocking(AsyncDmMembers.create)
     bulk_create = blocking(AsyncDmMembers.bulk_create)
     add_many = blocking(AsyncDmMembers.add_many)
+    retry_failed = blocking(AsyncDmMembers.retry_failed)
     list = blocking_pager(AsyncDmMembers.list)
     retrieve = blocking(AsyncDmMembers.retrieve)
     update = blocking(AsyncDmMembers.update)

@@ -27,7 +27,7 @@ def blocking_client(client: whop_dm.Client) -> None:
     assert_type(member, whop_dm.DmMember)
     assert_type(client.dm_members.update(member.id, status="left"), whop_dm.DmMember)
     result = client.dm_members.bulk_create(
-        [(channel.id, "user_d")], concurrency=4, on_progress=lambda done, total: None
+        [(channel.id, "user_d")], concurrency=4, on_progress=lambda progress: None
     )
     assert_type(result, BulkAddResult)
     assert_type(client.dm_members.add_many(channel.id, ["user_e"]), BulkAddResult)

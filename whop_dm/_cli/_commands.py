@@ -13,6 +13,7 @@ import asyncio
 import sys
 import traceback
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import attrs
@@ -27,6 +28,7 @@ from whop_dm._cli._output import (
     exit_code_for,
 )
 from whop_dm._client import AsyncClient
+from whop_dm._progress import Progress
 from whop_dm._version import __version__
 
 if TYPE_CHECKING:
@@ -74,8 +76,15 @@ def _api_options(func: F) -> F:
     )(func)
 
 
-def _execute(settings: Settings, work: Callable[[Output], Coroutine[Any, Any, int]]) -> NoReturn:
-    """Run ``work`` on a fresh event loop; exit with its code, or the error's."""
+def _execute(
+    settings: Settings,
+    work: Callable[[Output], Coroutine[Any, Any, int]],
+    interrupted: Callable[[Output], None] | None = None,
+) -> NoReturn:
+    """Run ``work`` on a fresh event loop; exit with its code, or the error's.
+
+    On Ctrl-C, ``interrupted(output)`` says what was done, when given.
+    """
     output = Output(json_mode=settings.json_mode)
     configure_logging(settings.debug, output)
     try:
@@ -83,7 +92,10 @@ def _execute(settings: Settings, work: Callable[[Output], Coroutine[Any, Any, in
     except click.ClickException:
         raise
     except KeyboardInterrupt:
-        click.echo("whop-dm: interrupted", err=True)
+        if interrupted is not None:
+            interrupted(output)
+        else:
+            click.echo("whop-dm: interrupted", err=True)
         code = _EXIT_INTERRUPTED
     except Exception as exc:
         if settings.debug:
@@ -374,6 +386,12 @@ def members() -> None:
     show_default=True,
     help="Requests in flight at once.",
 )
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Record the job in FILE; the same command run again resumes it.",
+)
 @_api_options
 def members_add(
     channel_id: str | None,
@@ -381,12 +399,15 @@ def members_add(
     users_file: TextIO | None,
     pairs_file: TextIO | None,
     concurrency: int,
+    journal: Path | None,
     **options: Any,
 ) -> None:
     """Add users to a channel (--channel ID with USERs or --from FILE), or pairs (--pairs FILE).
 
     Files take one item a line; blank lines and lines starting with # are
-    skipped. Exits 1 when some could not be added (they are listed).
+    skipped. Exits 1 when some could not be added (they are listed). With
+    --journal FILE the job survives a crash or Ctrl-C: run the same command
+    again to resume it (see `whop-dm jobs`). Ctrl-C prints what was done.
     """
     settings = Settings(**options)
     if pairs_file is not None:
@@ -408,21 +429,36 @@ def members_add(
             raise click.UsageError("no user ids to add")
         total = len(users)
 
+    last: list[Progress] = []
+
     async def work(output: Output) -> int:
         async with _client(settings) as client:
-            with output.progress("adding members", total) as on_progress:
+            with output.progress("adding members", total) as bar:
+
+                def on_progress(progress: Progress) -> None:
+                    last[:] = [progress]
+                    if bar is not None:
+                        bar(progress)
+
                 if pairs_file is not None:
                     result = await client.dm_members.bulk_create(
-                        pairs, concurrency=concurrency, on_progress=on_progress
+                        pairs, concurrency=concurrency, on_progress=on_progress, journal=journal
                     )
                 else:
                     assert channel_id is not None
                     result = await client.dm_members.add_many(
-                        channel_id, users, concurrency=concurrency, on_progress=on_progress
+                        channel_id,
+                        users,
+                        concurrency=concurrency,
+                        on_progress=on_progress,
+                        journal=journal,
                     )
         return output.bulk(result)
 
-    _execute(settings, work)
+    def interrupted(output: Output) -> None:
+        output.interrupted(last[-1] if last else None, total, journal)
+
+    _execute(settings, work, interrupted)
 
 
 @members.command("list")
@@ -537,3 +573,6 @@ def messages_list(channel_id: str, newest_first: bool, limit: int | None, **opti
 from whop_dm._cli._reactions import reactions  # noqa: E402
 
 cli.add_command(reactions)
+from whop_dm._cli._jobs import jobs  # noqa: E402
+
+cli.add_command(jobs)

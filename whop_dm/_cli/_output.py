@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from whop_dm._bulk import BulkAddResult, BulkFailure, ProgressCallback
+from whop_dm._bulk import BulkAddResult, BulkFailure
 from whop_dm._errors import (
     APIError,
     AuthenticationError,
@@ -27,6 +28,8 @@ from whop_dm._errors import (
 )
 from whop_dm._message_models import Message
 from whop_dm._models import DmChannel, DmMember
+from whop_dm._progress import Progress as JobProgress
+from whop_dm._progress import ProgressCallback
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,6 +93,26 @@ def bulk_exit_code(result: BulkAddResult) -> int:
     if result.ok:
         return EXIT_OK
     return EXIT_USAGE if _refused_key(result) is not None else EXIT_FAILED
+
+
+def progress_text(progress: JobProgress) -> str:
+    """What a progress bar shows beside the counts: outcomes, rate, time held, ETA."""
+    parts = [f"{progress.added} added", f"{progress.failed} failed"]
+    if progress.skipped:
+        parts.append(f"{progress.skipped} skipped")
+    parts.append(f"{progress.rate:.0f}/s")
+    if progress.held >= 0.05:
+        parts.append(f"held {progress.held:.1f}s")
+    if progress.eta is not None:
+        parts.append(f"eta {_duration(progress.eta)}")
+    return ", ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def unstructure(record: Any) -> Any:
@@ -205,11 +228,11 @@ class Output:
         ) as bar:
             task = bar.add_task(description, total=total, status=status() if status else "")
 
-            def update(done: int, total: int | None) -> None:
-                if status is None:
-                    bar.update(task, completed=done, total=total)
-                else:
-                    bar.update(task, completed=done, total=total, status=status())
+            def update(progress: JobProgress) -> None:
+                text = progress_text(progress)
+                if status is not None:
+                    text = f"{status()}  {text}"
+                bar.update(task, completed=progress.done, total=progress.total, status=text)
 
             yield update
 
@@ -303,6 +326,28 @@ class Output:
             self.emit_json({"id": record_id, "deleted": True})
         else:
             self.out.print(f"deleted {kind} [bold]{escape(record_id)}[/bold]")
+
+    def interrupted(
+        self, progress: JobProgress | None, total: int, journal: os.PathLike[str] | None
+    ) -> None:
+        """What a bulk run interrupted by Ctrl-C had done (from its last progress report)."""
+        added = progress.added if progress is not None else 0
+        failed = progress.failed if progress is not None else 0
+        not_sent = total - (progress.done if progress is not None else 0)
+        if self.json_mode:
+            self.emit_json(
+                {
+                    "interrupted": True,
+                    "added": added,
+                    "failed": failed,
+                    "not_sent": not_sent,
+                    "journal": None if journal is None else os.fspath(journal),
+                }
+            )
+        line = f"whop-dm: interrupted: {added} added, {failed} failed, {not_sent} not sent"
+        click.echo(line, err=True)
+        if journal is not None:
+            click.echo("whop-dm: run the same command again to resume the job", err=True)
 
     def bulk(self, result: BulkAddResult) -> int:
         """Show a bulk result (failures listed) and return the exit code it deserves."""

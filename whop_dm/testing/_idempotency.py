@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from whop_dm.testing._envelope import ApiError
@@ -53,8 +54,9 @@ class Replay(Exception):
 class IdempotencyKeys:
     """Remembered keys, forgotten after ``ttl`` seconds (Whop keeps them 24 h)."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
+        self._clock = clock
         self._entries: dict[tuple[str, str], _Entry] = {}
 
     def begin(self, owner: str, key: str, method: str, path: str, body: bytes) -> tuple[str, str]:
@@ -64,7 +66,7 @@ class IdempotencyKeys:
                 HEADER, f"The {HEADER} header must be 1 to {MAX_KEY_BYTES} bytes long."
             )
         slot = (owner, key)
-        now = time.monotonic()
+        now = self._clock()
         entry = self._entries.get(slot)
         if entry is not None and now - entry.created > self._ttl:
             entry = None

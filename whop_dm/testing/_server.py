@@ -171,6 +171,7 @@ class FakeWhop(WebhookControls):
         rate_limit_retry_after_header: bool = False,
         record_requests: bool = True,
         idempotency_key_ttl: float = 24 * 3600.0,
+        clock: Callable[[], float] | None = None,
         seed: int | None = None,
         shutdown_timeout: float = 1.0,
     ) -> None:
@@ -184,6 +185,10 @@ class FakeWhop(WebhookControls):
         ``rate_limit_retry_after_header=True``, since Whop does not promise it.
         ``record_requests=False`` keeps ``requests`` empty, for benchmarks and
         soak runs. ``seed`` makes generated ids repeatable.
+        ``idempotency_key_ttl``: seconds a key is remembered (Whop: 24 hours);
+        ``clock``, a function returning seconds, is the time that ages keys
+        (``time.monotonic`` by default): a test that passes its own can move
+        past the window without waiting.
         """
         if max_channel_members is not None and max_channel_members < 1:
             raise ValueError("max_channel_members must be at least 1, or None")
@@ -196,7 +201,7 @@ class FakeWhop(WebhookControls):
         self._webhooks = WebhookSender(seed)
         self._store.on_event = self._webhooks.emit
         self._faults = FaultPlan()
-        self._idempotency = IdempotencyKeys(idempotency_key_ttl)
+        self._idempotency = IdempotencyKeys(idempotency_key_ttl, clock or time.monotonic)
         self._limiter = (
             SlidingWindow(rate_limit_per_minute, rate_limit_window)
             if rate_limit_per_minute is not None
