@@ -279,7 +279,7 @@ class JournalFile:
                 raise JournalError(
                     target, "locked", "in use by another process (a job is running on it)"
                 )
-            connection = cls._connect(target, fd, readonly=False)
+            connection = cls._connect(target, readonly=False)
             try:
                 journal = cls(target, connection, fd)
                 if kind is None:
@@ -304,11 +304,12 @@ class JournalFile:
         target = Path(path)
         if not target.is_file():
             raise JournalError(target, "not_a_journal", "no such file")
-        return cls(target, cls._connect(target, None, readonly=True), None)
+        return cls(target, cls._connect(target, readonly=True), None)
 
     @staticmethod
-    def _connect(path: Path, fd: int | None, *, readonly: bool) -> sqlite3.Connection:
-        head = os.pread(fd, 16, 0) if fd is not None else path.read_bytes()[:16]
+    def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
         empty = not head
         if not empty and head != _SQLITE_MAGIC:
             raise JournalError(path, "not_a_journal", "not a whop-dm journal (not SQLite)")

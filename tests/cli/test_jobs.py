@@ -35,6 +35,7 @@ def test_add_with_a_journal_twice_resumes_and_sends_nothing_new(
     )
     assert again.code == 0, again.output
     assert len(json.loads(again.stdout)["added"]) == 10
+    assert json.loads(again.stdout)["resumed"] == 10
     assert _posts(fake) == posts
 
 

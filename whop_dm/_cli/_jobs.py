@@ -19,7 +19,7 @@ from whop_dm._cli._output import EXIT_OK, Output
 
 __all__ = ["jobs"]
 
-_JOURNAL = click.Path(exists=True, dir_okay=False, path_type=Path)
+_JOURNAL = click.Path(dir_okay=False, path_type=Path)
 
 
 @click.group()

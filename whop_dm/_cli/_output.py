@@ -363,6 +363,7 @@ class Output:
                         for channel_id, user_id in result.skipped
                     ],
                     "duplicates": result.duplicates,
+                    "resumed": result.resumed,
                     "stopped_by": (
                         None if result.stopped_by is None else _error_json(result.stopped_by)
                     ),
@@ -379,6 +380,8 @@ class Output:
             f"added {len(result.added)} member{'' if len(result.added) == 1 else 's'} "
             f"to {channels} channel{'' if channels == 1 else 's'}"
         )
+        if result.resumed:
+            self.out.print(f"{result.resumed} settled by an earlier run (from the journal)")
         for failure in result.failed:
             self.out.print(
                 escape(
