@@ -56,3 +56,20 @@ def test_reactions_check_arguments_in_the_calling_thread(client: Client, fake: F
     with pytest.raises(ValueError, match="emoji or poll_option_id"):
         client.reactions.create(resource_id="msg_1")
     assert fake.requests == []
+
+
+def test_a_backward_list_yields_the_records_from_the_last_to_the_first(
+    client: Client, fake: FakeWhop
+) -> None:
+    channel = client.dm_channels.create(with_user_ids=["user_bob"])
+    posted = [client.messages.create(channel_id=channel.id, content=f"m{n}").id for n in range(5)]
+
+    pager = client.messages.list(channel_id=channel.id, last=2)
+
+    assert pager.backwards
+    assert [m.id for m in pager] == posted[::-1]
+    assert [[m.id for m in page.data] for page in pager.pages()] == [
+        posted[3:],
+        posted[1:3],
+        posted[:1],
+    ]

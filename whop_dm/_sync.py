@@ -104,9 +104,16 @@ class SyncPager(Generic[T]):
                 with contextlib.suppress(RuntimeError):
                     self._portal.run(_aclose(walk))
 
+    @property
+    def backwards(self) -> bool:
+        """True for a pager that walks from the end of the list to its start."""
+        return self._pager.backwards
+
     def __iter__(self) -> Iterator[T]:
+        # Records in walking order, as ``async for`` gives them.
+        backwards = self._pager.backwards
         for page in self.pages():
-            yield from page.data
+            yield from reversed(page.data) if backwards else page.data
 
     def __repr__(self) -> str:
         return f"<SyncPager of {self._pager!r}>"

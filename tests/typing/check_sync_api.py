@@ -46,6 +46,19 @@ def blocking_client(client: whop_dm.Client) -> None:
     assert_type(client.dm_members.list(channel_id=channel.id), whop_dm.SyncPager[whop_dm.DmMember])
     messages = client.messages.list(channel_id=channel.id, direction="desc")
     assert_type(messages, whop_dm.SyncPager[whop_dm.Message])
+    backwards = client.messages.list(channel_id=channel.id, before="c", last=5)
+    assert_type(backwards.backwards, bool)
+    assert_type(backwards.first_page().previous_cursor, str | None)
+    poll = client.messages.create(
+        channel_id=channel.id, content="?", poll=["a", "b"], attachments=["file_1"]
+    )
+    reaction = client.reactions.create(resource_id=poll.id, poll_option_id="1")
+    assert_type(reaction, whop_dm.Reaction)
+    assert_type(client.reactions.retrieve(reaction.id), whop_dm.Reaction)
+    assert_type(client.reactions.delete(poll.id, emoji=":heart:"), bool)
+    assert_type(client.reactions.list(resource_id=poll.id), whop_dm.SyncPager[whop_dm.Reaction])
+    client.dm_channels.create(with_user_ids=["u"], account_id="biz_1", notifications_enabled=True)
+    client.reactions.create(resource_id=poll.id, emoji=1)  # type: ignore[arg-type]
 
     # Wrong keywords, wrong types, missing arguments and unknown names are errors.
     client.dm_members.create(channel=channel.id, user_id="u")  # type: ignore[call-arg]
