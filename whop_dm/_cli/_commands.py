@@ -570,9 +570,9 @@ def messages_list(channel_id: str, newest_first: bool, limit: int | None, **opti
 # -- commands kept in their own modules ---------------------------------------------------
 # Imported last: they build on the helpers above.
 
-from whop_dm._cli._reactions import reactions  # noqa: E402
+from whop_dm._cli._reactions import register as register_reactions  # noqa: E402
 
-cli.add_command(reactions)
+register_reactions(cli)
 from whop_dm._cli._jobs import jobs  # noqa: E402
 
 cli.add_command(jobs)
