@@ -54,8 +54,10 @@ class Portal:
     more than once.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, guard: Callable[[], None] | None = None) -> None:
         self._name = name
+        # Asked before each call; raises when the call could only time out.
+        self._guard = guard
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -84,6 +86,8 @@ class Portal:
         try:
             if threading.current_thread() is self._thread:
                 raise RuntimeError(_OWN_LOOP_MESSAGE)
+            if self._guard is not None:
+                self._guard()
             with self._lock:  # so that close() cannot stop the loop under this hand-over
                 if self._closed:
                     raise ClientClosedError(

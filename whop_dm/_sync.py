@@ -19,6 +19,7 @@ async method has its declared twin.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import os
 import typing
@@ -31,6 +32,7 @@ from ._client import AsyncClient
 from ._config import ClientConfig, takes_options
 from ._dm_channels import AsyncDmChannels
 from ._dm_members import AsyncDmMembers
+from ._loop_guard import refuse_call_to_own_loop
 from ._messages import AsyncMessages
 from ._pagination import AsyncPager, Page
 from ._portal import EXIT_CLOSE_TIMEOUT, Portal
@@ -372,7 +374,12 @@ class Client:
         # The options are checked by the config record, here in the caller's
         # thread; AsyncClient's setup does no I/O and needs no loop.
         self._async = AsyncClient._from_config(config)
-        self._portal = Portal(f"whop-dm-client-{os.getpid()}-{id(self):x}")
+        self._portal = Portal(
+            f"whop-dm-client-{os.getpid()}-{id(self):x}",
+            # A FakeWhop only this thread's event loop could run (a test on
+            # whop_fake) would never answer: such a call raises at once.
+            guard=functools.partial(refuse_call_to_own_loop, self._async.base_url),
+        )
         # Holds the portal and the async client, never self: a forgotten
         # client can still be collected, and is then closed (or at exit).
         self._finalizer = weakref.finalize(
