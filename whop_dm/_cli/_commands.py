@@ -236,19 +236,35 @@ def demo(
     help="0 picks a free port.",
 )
 @_seed_options
-def serve_fake(host: str, port: int, **seeds: Any) -> None:
+@click.option(
+    "--webhook",
+    "webhooks",
+    multiple=True,
+    metavar="URL",
+    help="Deliver every message created to URL (loopback only), signed; may repeat.",
+)
+@click.option(
+    "--webhook-secret",
+    envvar="WHOP_WEBHOOK_SECRET",
+    metavar="SECRET",
+    help="Sign deliveries with this ws_... secret (default: a new one, printed).",
+)
+def serve_fake(
+    host: str, port: int, webhooks: tuple[str, ...], webhook_secret: str | None, **seeds: Any
+) -> None:
     """Run the fake Whop DM API until Ctrl-C.
 
     Prints `base_url=...`, `api_key=...` (a key of the fake, with every scope),
     `user_id=...` and `ready`, one a line. Users `alice` and `bob` exist to
-    talk to; --user, --users-file and --users add more.
+    talk to; --user, --users-file and --users add more. With --webhook and no
+    secret given, it also prints the new `webhook_secret=...`.
     """
     from whop_dm.testing import serve
 
     users = _seed_users(**seeds)
     click.echo("whop-dm: serving a fake Whop; Ctrl-C to stop", err=True)
     try:
-        serve(host, port, users=users)
+        serve(host, port, users=users, webhooks=webhooks, webhook_secret=webhook_secret)
     except ValueError as exc:
         # Two users claim one username or email: nothing was served.
         raise click.UsageError(str(exc)) from None
@@ -574,5 +590,7 @@ from whop_dm._cli._reactions import register as register_reactions  # noqa: E402
 
 register_reactions(cli)
 from whop_dm._cli._jobs import jobs  # noqa: E402
+from whop_dm._cli._webhooks import listen  # noqa: E402
 
 cli.add_command(jobs)
+cli.add_command(listen)

@@ -110,6 +110,8 @@ async def _serve(
     api_key: str,
     out: TextIO,
     users: Sequence[SeedUser],
+    webhooks: Sequence[str] = (),
+    webhook_secret: str | None = None,
     **kwargs: Any,
 ) -> None:
     from whop_dm.testing._server import FakeWhop
@@ -120,6 +122,10 @@ async def _serve(
     for user_id, username, email, name in users:
         fake.add_user(user_id, username=username, email=email, name=name)
     fake.add_api_key(api_key, user_id="user_demo")
+    # A secret the caller gave is not printed; one made here is, for the receiver.
+    made_secret = webhook_secret is None
+    for url in webhooks:
+        webhook_secret = fake.add_webhook(url, secret=webhook_secret)
     async with fake:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -130,6 +136,8 @@ async def _serve(
         print(f"base_url={fake.base_url}", file=out)
         print(f"api_key={api_key}", file=out)
         print("user_id=user_demo", file=out)
+        if webhooks and made_secret:
+            print(f"webhook_secret={webhook_secret}", file=out)
         print("ready", file=out, flush=True)
         await stop.wait()
 
@@ -141,6 +149,8 @@ def serve(
     api_key: str | None = None,
     out: TextIO | None = None,
     users: Iterable[UserRow] = (),
+    webhooks: Sequence[str] = (),
+    webhook_secret: str | None = None,
     **fake_kwargs: Any,
 ) -> None:
     """Serve a FakeWhop until Ctrl-C or SIGTERM; blocks.
@@ -150,12 +160,26 @@ def serve(
     `SeedUser`; all but the id may be None), an id already there is skipped;
     ``fake_kwargs`` go to ``FakeWhop`` (``max_channel_members``,
     ``rate_limit_per_minute``, ...). Raises ``ValueError``, before serving,
-    when two users claim one username or email.
+    when two users claim one username or email. Each of ``webhooks``
+    (loopback URLs) gets every message created, signed with ``webhook_secret``
+    (default: a new one, printed as ``webhook_secret=...``; a secret given is
+    never printed).
     """
     key = api_key or "whop_fake_" + secrets.token_urlsafe(18)
     seeds = _unique([*DEMO_USERS, *users])
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(host, port, key, out or sys.stdout, seeds, **fake_kwargs))
+        asyncio.run(
+            _serve(
+                host,
+                port,
+                key,
+                out or sys.stdout,
+                seeds,
+                webhooks,
+                webhook_secret,
+                **fake_kwargs,
+            )
+        )
 
 
 def _users_file(path: str) -> list[SeedUser]:
@@ -201,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(id, username, email, name)",
     )
     parser.add_argument(
+        "--webhook", action="append", default=[], metavar="URL", help="deliver events to URL"
+    )
+    parser.add_argument(
         "--users", type=_count, default=0, metavar="N", help="add user_0001 ... user_N"
     )
     args = parser.parse_args(argv)
@@ -218,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_channel_members=args.max_channel_members,
             rate_limit_per_minute=args.rate_limit_per_minute,
             record_requests=not args.no_record,
+            webhooks=args.webhook,
         )
     except ValueError as exc:
         parser.error(str(exc))
