@@ -388,3 +388,44 @@ def test_bad_settings_are_refused_at_construction(kwargs: dict[str, int]) -> Non
 
 def test_the_secret_never_shows_in_the_repr() -> None:
     assert SECRET not in repr(WebhookReceiver(SECRET))
+
+
+class BrokenStore:
+    """A dedup store whose backend is down."""
+
+    async def claim(self, key: str) -> bool:
+        raise ConnectionError("store down")
+
+    async def release(self, key: str) -> None:
+        raise ConnectionError("store down")
+
+
+async def test_an_unreachable_dedup_store_answers_503_and_handles_nothing(
+    serve: Serve, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver = WebhookReceiver(SECRET, dedup=BrokenStore())
+    seen = recording(receiver)
+    url = await serve(receiver)
+    with caplog.at_level(logging.ERROR, logger="whop_dm.webhooks"):
+        assert (await post(http, url, BODY, sign(BODY)))[0] == 503
+    assert seen == []
+    assert MESSAGE_CREATED["id"] in caplog.text
+
+
+def test_a_dedup_store_without_claim_and_release_is_refused() -> None:
+    with pytest.raises(TypeError, match="dedup"):
+        WebhookReceiver(SECRET, dedup=object())  # type: ignore[arg-type]
+
+
+async def test_the_memory_store_forgets_after_its_ttl_and_when_full() -> None:
+    store = MemoryDedupStore(ttl=0.05, max_entries=2)
+    assert await store.claim("a")
+    assert not await store.claim("a")
+    await asyncio.sleep(0.1)
+    assert await store.claim("a")  # expired
+    assert await store.claim("b")
+    assert await store.claim("c")  # full: "a" goes
+    assert len(store) == 2
+    assert await store.claim("a")
+    await store.release("a")
+    assert await store.claim("a")

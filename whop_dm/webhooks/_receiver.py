@@ -56,9 +56,9 @@ class WebhookReceiver:
     when it is a duplicate, which is not handled again); 401 when the
     signature, its headers or its timestamp do not check out; 400 for a
     correctly signed body that is not a JSON object; 413 for a body over
-    ``max_body_size``; 503 while shutting down or when ``max_pending`` events
-    already wait, so that Whop sends it again later. Rejected deliveries
-    reach no handler.
+    ``max_body_size``; 503 while shutting down, when ``max_pending`` events
+    already wait, or when the dedup store cannot be reached, so that Whop
+    sends it again later. Rejected deliveries reach no handler.
 
     Args:
         secret: the endpoint's ``ws_...`` secret exactly as Whop shows it, or
@@ -199,7 +199,14 @@ class WebhookReceiver:
             _log.warning("rejected a webhook delivery (%s): %s", exc.reason, exc)
             return _answer(400 if exc.is_bad_body else 401, str(exc))
         event = parse_event(payload, webhook_id=webhook_id)
-        if not await self._dedup.claim(webhook_id):
+        try:
+            first = await self._dedup.claim(webhook_id)
+        except Exception:
+            # The shared store is down: let Whop send it again later rather
+            # than handle it without knowing whether another process did.
+            _log.exception("could not record webhook %s as handled; answering 503", webhook_id)
+            return _answer(503, "dedup store unavailable")
+        if not first:
             self.duplicates += 1
             _log.debug("webhook %s is a duplicate; not handled again", webhook_id)
             return _answer(200, "duplicate")
@@ -207,18 +214,25 @@ class WebhookReceiver:
             async with self._limit:
                 ok = await self._run_handlers(event)
             if not ok:
-                await self._dedup.release(webhook_id)
+                await self._forget(webhook_id)
                 return _answer(500, "a handler failed; send it again")
             self.accepted += 1
             return _answer(200, "handled")
         if len(self._tasks) >= self._max_pending or self._closing:
-            await self._dedup.release(webhook_id)
+            await self._forget(webhook_id)
             return _answer(503, "too many events waiting")
         self.accepted += 1
         task = asyncio.get_running_loop().create_task(self._guarded(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return _answer(200, "queued")
+
+    async def _forget(self, webhook_id: str) -> None:
+        try:
+            await self._dedup.release(webhook_id)
+        except Exception:
+            # The retry will then be taken for a duplicate until the id expires.
+            _log.exception("could not forget webhook %s in the dedup store", webhook_id)
 
     # -- handling ------------------------------------------------------------------------
 
