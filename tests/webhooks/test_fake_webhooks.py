@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from whop_sdk.lib.verify_webhook import unwrap
 
-from whop_dm import AsyncClient, webhooks
+from whop_dm import AsyncClient, Reaction, webhooks
 from whop_dm.testing import FakeWhop, WebhookDelivery, sign_webhook
 
 BOT, CUSTOMER = "user_bot", "user_cust"
@@ -357,3 +357,24 @@ def test_a_delivery_record_reads_its_body() -> None:
     assert record.json == {"a": 1}
     failed: Any = WebhookDelivery("w", "t", "u", 1, None, "x", False, False, b"{}", {}, 0.0)
     assert not failed.ok
+
+
+async def test_a_reaction_is_delivered_as_a_typed_reaction_event(
+    fake: FakeWhop, endpoint: Endpoint, client: AsyncClient
+) -> None:
+    secret = fake.add_webhook(endpoint.url, events=["chat.reaction.created"])
+    channel_id = await channel_with_customer(client)
+    sent = fake.send_message_as(CUSTOMER, channel_id, "thanks!")
+    await client.reactions.create(resource_id=sent["id"], emoji=":heart:")
+    await fake.wait_for_webhooks(10)
+    [(body, headers)] = endpoint.received
+    event = webhooks.verify(body, headers, secret)
+    assert isinstance(event, webhooks.ChatReactionCreated)
+    assert isinstance(event.reaction, Reaction)
+    assert event.reaction.emoji == ":heart:"
+    assert event.reaction.resource_id == sent["id"]
+    assert event.reaction.user.id == BOT
+    assert event.message is not None
+    assert event.message.content == "thanks!"
+    assert event.channel.id == channel_id
+    assert unwrap(body, headers=headers, key=secret)["type"] == "chat.reaction.created"

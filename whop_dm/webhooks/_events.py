@@ -19,7 +19,7 @@ import attrs
 from .._converter import get_converter, parse_timestamp
 from .._enums import OpenStrEnum
 from .._log import get_logger
-from .._message_models import Message, MessageUser
+from .._message_models import Message, Reaction
 
 __all__ = [
     "Audience",
@@ -28,7 +28,6 @@ __all__ = [
     "ChatMessageCreated",
     "ChatReactionCreated",
     "EventChannel",
-    "EventReaction",
     "UnknownEvent",
     "WebhookEvent",
     "parse_event",
@@ -82,24 +81,6 @@ class Audience:
 
     type: AudienceType
     user_ids: tuple[str, ...] | None = None
-
-
-@attrs.frozen(weakref_slot=False)
-class EventReaction:
-    """A reaction left on a message.
-
-    Attributes:
-        id: the reaction id (``reac_...``).
-        resource_id: the message it was left on (``msg_...``).
-        emoji: the emoji as a shortcode (``":heart:"``), or None for a
-            reaction that is not an emoji.
-        user: who reacted.
-    """
-
-    id: str
-    resource_id: str
-    user: MessageUser
-    emoji: str | None = None
 
 
 @attrs.frozen(weakref_slot=False, kw_only=True)
@@ -172,7 +153,8 @@ class ChatReactionCreated(WebhookEvent):
     """``chat.reaction.created``: someone reacted to a message.
 
     Attributes:
-        reaction: the reaction (its emoji, who left it, the message id).
+        reaction: the reaction, as a `whop_dm.Reaction` (its emoji, who left
+            it, the message id).
         channel: the channel of the message.
         audience: who can see it.
         message: the message reacted to, when the event carries it in a
@@ -180,7 +162,7 @@ class ChatReactionCreated(WebhookEvent):
         reason: as on `ChatMessageCreated`.
     """
 
-    reaction: EventReaction
+    reaction: Reaction
     channel: EventChannel
     audience: Audience | None = None
     message: Message | None = None
@@ -265,7 +247,7 @@ def parse_event(payload: Mapping[str, Any], *, webhook_id: str | None = None) ->
             return ChatMessageCreated(
                 **envelope, message=message, channel=channel, audience=audience, reason=reason
             )
-        reaction = converter.structure(data.get("reaction"), EventReaction)
+        reaction = converter.structure(data.get("reaction"), Reaction)
         return ChatReactionCreated(
             **envelope,
             reaction=reaction,
