@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
+import pathlib
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import attrs
@@ -14,6 +19,7 @@ from scripted import MEMBER, ScriptedServer, json_answer
 
 import whop_dm
 from whop_dm._config import AsyncClientConfig, ClientConfig, takes_options
+from whop_dm.testing import FakeWhop
 
 
 def test_a_missing_key_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,3 +260,125 @@ def test_the_blocking_client_runs_an_async_client_with_its_own_config() -> None:
     with whop_dm.Client("k", base_url="http://127.0.0.1:9/api/v1", max_connections=7) as client:
         assert client._async._config.max_connections == 7
         assert type(client._async._config) is ClientConfig
+
+
+# -- a client left open, and closing from another loop -----------------------------------
+
+FAKE_KEY = "whop_test_key_owner"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWhop]:
+    with FakeWhop.in_thread() as server:
+        server.add_user("user_owner")
+        server.add_user("user_bob")
+        server.add_api_key(FAKE_KEY, user_id="user_owner")
+        yield server
+
+
+UNCLOSED = """
+import asyncio
+import gc
+import sys
+
+import whop_dm
+
+
+async def main() -> None:
+    client = whop_dm.AsyncClient(sys.argv[1], base_url=sys.argv[2])
+    await client.dm_channels.create(with_user_ids=["user_bob"])
+    # never closed
+
+
+asyncio.run(main())
+gc.collect()
+"""
+
+
+def test_a_client_collected_unclosed_warns_naming_itself_and_where_it_was_made(
+    fake: FakeWhop, tmp_path: pathlib.Path
+) -> None:
+    script = tmp_path / "forgetful.py"
+    script.write_text(UNCLOSED)
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-W", "always", "-X", "tracemalloc=5", script, FAKE_KEY, fake.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang guard
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "ResourceWarning: unclosed <whop_dm.AsyncClient" in done.stderr
+    assert "Client created at" in done.stderr
+    assert "client = whop_dm.AsyncClient(sys.argv[1]" in done.stderr  # where it was made
+    assert FAKE_KEY not in done.stderr
+
+
+def test_a_client_that_never_opened_its_own_session_is_collected_silently() -> None:
+    async def with_own_session() -> None:
+        async with aiohttp.ClientSession() as session:
+            client = whop_dm.AsyncClient("k", base_url="http://127.0.0.1:9/api/v1", session=session)
+            del client
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        unused = whop_dm.AsyncClient("k", base_url="http://127.0.0.1:9/api/v1")
+        del unused
+        asyncio.run(with_own_session())
+        gc.collect()
+
+    assert [w for w in seen if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_aclose_on_another_loop_closes_the_session_on_its_still_running_loop(
+    fake: FakeWhop,
+) -> None:
+    home = asyncio.new_event_loop()
+    thread = threading.Thread(target=home.run_forever)
+    thread.start()
+    try:
+        client = whop_dm.AsyncClient(FAKE_KEY, base_url=fake.base_url)
+        create = client.dm_channels.create(with_user_ids=["user_bob"])
+        asyncio.run_coroutine_threadsafe(create, home).result(timeout=60)
+
+        asyncio.run(client.aclose())  # another loop, in this thread
+
+        assert client.is_closed
+        assert not client._transport.owns_open_session
+    finally:
+        home.call_soon_threadsafe(home.stop)
+        thread.join(timeout=60)
+        home.close()
+    gc.collect()  # an unclosed transport would warn here, and warnings are errors
+
+
+def test_aclose_on_another_loop_closes_the_session_on_its_idle_loop(fake: FakeWhop) -> None:
+    home = asyncio.new_event_loop()
+    try:
+        client = whop_dm.AsyncClient(FAKE_KEY, base_url=fake.base_url)
+        home.run_until_complete(client.dm_channels.create(with_user_ids=["user_bob"]))
+
+        asyncio.run(client.aclose())
+
+        assert client.is_closed
+        assert not client._transport.owns_open_session
+    finally:
+        home.close()
+    gc.collect()
+
+
+def test_aclose_after_the_clients_loop_was_closed_raises_a_clear_error(fake: FakeWhop) -> None:
+    client = whop_dm.AsyncClient(FAKE_KEY, base_url=fake.base_url)
+    asyncio.run(client.dm_channels.create(with_user_ids=["user_bob"]))
+    # asyncio.run closed its loop: the client's connections are stranded.
+
+    with pytest.raises(RuntimeError, match="loop that has been closed"):
+        asyncio.run(client.aclose())
+
+    # Nothing could close them: collecting the client says so (aiohttp too).
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        del client
+        gc.collect()
+    assert any("unclosed <whop_dm.AsyncClient" in str(w.message) for w in seen)

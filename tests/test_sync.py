@@ -484,6 +484,51 @@ def test_a_forgotten_client_does_not_hang_or_warn_at_interpreter_exit(fake: Fake
     assert done.stdout.strip() in fake.channels
 
 
+LEFT_OPEN = """
+import atexit
+import threading
+
+
+def report() -> None:
+    # Registered first, so it runs last of the exit handlers: any thread
+    # still alive now would be frozen by finalization and waited on.
+    alive = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
+    print("alive at exit:", alive, flush=True)
+
+
+atexit.register(report)
+
+import whop_dm
+from whop_dm.testing import FakeWhop
+
+opened = FakeWhop.in_thread()
+fake = opened.__enter__()  # never exited, as in a REPL or a notebook
+fake.add_user("user_owner")
+fake.add_user("user_bob")
+fake.add_api_key("whop_k", user_id="user_owner")
+client = whop_dm.Client("whop_k", base_url=fake.base_url)  # never closed
+print(client.dm_channels.create(with_user_ids=["user_bob"]).id, flush=True)
+"""
+
+
+def test_a_fake_and_a_client_left_open_are_stopped_at_exit_with_no_thread_left_behind() -> None:
+    # On 3.13 a thread still alive when the interpreter finalizes is joined
+    # in vain until its timeout: the exit took 30 s.
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-W", "always", "-c", textwrap.dedent(LEFT_OPEN)],
+        capture_output=True,
+        text=True,
+        timeout=20,  # a hang guard, well under the 30 s such an exit used to take
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    channel_id, alive = done.stdout.splitlines()
+    assert channel_id.startswith("feed_")
+    assert alive == "alive at exit: []"
+
+
 FORKED = """
 import os
 import sys

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import traceback
+import warnings
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +19,23 @@ if TYPE_CHECKING:
     from ._reactions import AsyncReactions
 
 __all__ = ["AsyncClient"]
+
+
+def _where_created() -> str | None:
+    """The caller's frames, when tracemalloc traces (as Python's own warnings use it).
+
+    Written out here rather than left to ``warnings.warn(source=...)``:
+    Python 3.11 cannot find the allocation of an object that has a
+    ``__dict__``.
+    """
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return None
+    package = os.path.dirname(__file__)
+    frames = [f for f in traceback.extract_stack() if not f.filename.startswith(package)]
+    shown = traceback.format_list(frames[-tracemalloc.get_traceback_limit() :])
+    return "\nClient created at (most recent call last):\n" + "".join(shown).rstrip()
 
 
 class AsyncClient:
@@ -85,6 +106,7 @@ class AsyncClient:
 
     def _setup(self, config: ClientConfig) -> None:
         self._config = config
+        self._created_at = _where_created()
         self._transport = Transport(config)
         self.dm_channels = AsyncDmChannels(self._transport)
         self.dm_members = AsyncDmMembers(self._transport)
@@ -135,3 +157,16 @@ class AsyncClient:
     def __repr__(self) -> str:
         state = "closed" if self.is_closed else "open"
         return f"<whop_dm.AsyncClient base_url={self.base_url!r} {state}>"
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # Only said, never done here: the session must be closed on its own
+        # loop, which may be gone.
+        transport = self.__dict__.get("_transport")
+        if transport is not None and transport.owns_open_session:
+            where = self.__dict__.get("_created_at") or (
+                "\n(run with -X tracemalloc to see where the client was created)"
+            )
+            _warn(
+                f"unclosed {self!r}: close it with `async with` or `await client.aclose()`" + where,
+                ResourceWarning,
+            )

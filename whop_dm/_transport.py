@@ -206,9 +206,31 @@ class Transport:
             )
         self._state = _State.OPENED
 
+    @property
+    def owns_open_session(self) -> bool:
+        """True while a session this transport made is open: it must be closed."""
+        return self._owns_session and self._session is not None and not self._session.closed
+
     async def aclose(self) -> None:
-        """Close the session if this transport made it. Idempotent."""
+        """Close the session if this transport made it. Idempotent.
+
+        Its connections belong to the loop the session was made on, so that
+        is where it is closed, even when ``aclose`` is awaited on another.
+        """
         if self._state is _State.CLOSED:
+            return
+        home = self._loop
+        if home is not None and home is not asyncio.get_running_loop() and self.owns_open_session:
+            if home.is_running():  # in another thread
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.aclose(), home))
+            elif not home.is_closed():  # idle: a worker thread may run it
+                await asyncio.to_thread(home.run_until_complete, self.aclose())
+            else:
+                raise RuntimeError(
+                    "This client's connections belong to an event loop that has been "
+                    "closed, so they cannot be closed from this one: close the client "
+                    "before its loop ends (`async with`, or `await client.aclose()` there)."
+                )
             return
         self._state = _State.CLOSED
         session, self._session = self._session, None

@@ -11,6 +11,7 @@ drive the controls while the server runs in another (``FakeWhop.in_thread``).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import itertools
 import json
@@ -306,11 +307,21 @@ class FakeWhop(WebhookControls):
         if failure:
             thread.join(timeout=5)
             raise failure[0]
+
+        def stop() -> None:
+            if thread.is_alive():
+                loop_box[0].call_soon_threadsafe(stop_box[0].set)
+                thread.join(timeout=30)
+
+        # A fake never exited (a REPL, a notebook) is stopped at exit, while
+        # its thread still runs: once the interpreter finalizes, the thread
+        # is frozen, and joining it then waits out the whole timeout.
+        atexit.register(stop)
         try:
             yield fake
         finally:
-            loop_box[0].call_soon_threadsafe(stop_box[0].set)
-            thread.join(timeout=30)
+            atexit.unregister(stop)
+            stop()
 
     @property
     def base_url(self) -> str:
