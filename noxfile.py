@@ -9,6 +9,10 @@ of both clients against Whop's spec served by Prism.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+
 import nox
 
 # uv builds the environments in seconds; plain virtualenv is the fallback.
@@ -56,6 +60,14 @@ def bench(session: nox.Session) -> None:
 
 
 PRISM = "@stoplight/prism-cli@5"
+
+
+def stop_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the process group ``process`` leads (gone already: nothing to do)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+
+
 CONFORMANCE_SPEC = "tests/conformance/dm-surface.openapi.json"
 
 
@@ -64,8 +76,8 @@ def conformance(session: nox.Session) -> None:
     """Both clients against the spec served by Prism (request validation on);
     the official whop-sdk against FakeWhop. Needs node and npx."""
     import shutil
+    import signal
     import socket
-    import subprocess
     import time
 
     npx = shutil.which("npx")
@@ -81,10 +93,12 @@ def conformance(session: nox.Session) -> None:
     with open(log_path, "w") as log:
         # --errors: a request that breaks the spec gets an error answer, not a mock.
         command = [npx, "--yes", PRISM, "mock", "--errors", "-h", "127.0.0.1", "-p", str(port)]
+        # Its own process group: npx runs Prism as a child, and both must stop.
         prism = subprocess.Popen(  # noqa: S603 - npx and arguments of our own
             [*command, CONFORMANCE_SPEC],
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             # Bounded wait: npx may first fetch Prism from the npm registry.
@@ -106,9 +120,9 @@ def conformance(session: nox.Session) -> None:
                 env={"PYTHONPATH": "tests"},
             )
         finally:
-            prism.terminate()
+            stop_group(prism, signal.SIGTERM)
             try:
                 prism.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                prism.kill()
+                stop_group(prism, signal.SIGKILL)
                 prism.wait(timeout=10)
