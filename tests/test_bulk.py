@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from scripted import MEMBER, ScriptedServer, json_answer, raw_answer
 
 import whop_dm
 from whop_dm import AsyncClient, DmMember, RetryPolicy
@@ -561,3 +562,56 @@ async def test_an_error_raised_by_stop_on_propagates() -> None:
 async def test_stop_on_must_be_callable() -> None:
     with pytest.raises(TypeError, match="stop_on"):
         await run_bulk(refused(), [], concurrency=1, on_progress=None, stop_on="yes")  # type: ignore[arg-type]
+
+
+# -- a 2xx is an added pair, whatever its body ---------------------------------------------
+
+
+@pytest.mark.parametrize("strict", [False, True])
+async def test_a_pair_answered_2xx_with_a_member_that_does_not_fit_is_added(
+    scripted_server: ScriptedServer, strict: bool
+) -> None:
+    odd = {**MEMBER, "status": 5, "last_viewed_at": "string"}
+    scripted_server.answer(json_answer(odd))
+    async with scripted_server.client(strict=strict) as client:
+        result = await client.dm_members.add_many("feed_1", ["user_c"])
+    assert result.ok
+    (member,) = result.added
+    assert (member.id, member.user_id, member.status, member.last_viewed_at) == (
+        "dmm_1",
+        "user_c",
+        None,
+        None,
+    )
+    assert member.raw == odd
+
+
+async def test_a_pair_answered_2xx_with_a_body_that_is_no_member_is_added(
+    scripted_server: ScriptedServer,
+) -> None:
+    scripted_server.answer(raw_answer(b"OK", 201, content_type="text/plain"))
+    async with scripted_server.client() as client:
+        result = await client.dm_members.bulk_create([("feed_1", "user_c"), ("feed_1", "user_d")])
+    assert result.ok
+    assert sorted((m.channel_id, m.user_id, m.id) for m in result.added) == [
+        ("feed_1", "user_c", None),
+        ("feed_1", "user_d", None),
+    ]
+
+
+async def test_a_journaled_pair_answered_2xx_with_a_body_that_is_no_member_is_added(
+    scripted_server: ScriptedServer, tmp_path: Any
+) -> None:
+    scripted_server.answer(raw_answer(b"OK", 201, content_type="text/plain"))
+    journal = tmp_path / "job.journal"
+    async with scripted_server.client() as client:
+        result = await client.dm_members.add_many("feed_1", ["user_c"], journal=journal)
+        again = await client.dm_members.add_many("feed_1", ["user_c"], journal=journal)
+    assert result.ok
+    assert [(m.channel_id, m.user_id, m.id, m.status) for m in result.added] == [
+        ("feed_1", "user_c", None, None)
+    ]
+    # The journal kept it as added: the finished job sends nothing again.
+    assert again.ok
+    assert [(m.user_id, m.status) for m in again.added] == [("user_c", None)]
+    assert len(scripted_server.seen) == 1

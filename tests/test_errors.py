@@ -122,10 +122,19 @@ async def test_a_200_whose_body_is_not_json_is_a_response_decode_error(
     assert len(scripted_server.seen) == 1
 
 
-async def test_a_200_with_json_of_the_wrong_shape_is_a_response_decode_error(
+async def test_a_200_with_json_of_the_wrong_shape_is_a_response_decode_error_when_strict(
     scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.answer(json_answer({"id": 5, "created_at": []}))
+    async with scripted_server.client(strict=True) as client:
+        with pytest.raises(whop_dm.ResponseDecodeError, match="DmChannel"):
+            await client.dm_channels.create(with_user_ids=["user_b"])
+
+
+async def test_a_200_that_is_no_json_object_is_a_response_decode_error_even_when_lenient(
+    scripted_server: ScriptedServer,
+) -> None:
+    scripted_server.answer(json_answer(["feed_1"]))
     async with scripted_server.client() as client:
         with pytest.raises(whop_dm.ResponseDecodeError, match="DmChannel"):
             await client.dm_channels.create(with_user_ids=["user_b"])

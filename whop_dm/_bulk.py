@@ -37,6 +37,7 @@ from ._errors import (
     ClientClosedError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseDecodeError,
     WhopError,
 )
 from ._models import DmMember
@@ -318,12 +319,17 @@ class _Run:
         alone = not self.opened.is_set()
         try:
             member = await self.create(channel_id=channel_id, user_id=user_id)
+        except ResponseDecodeError:
+            # A 2xx whose body is not a member at all: the server said yes, so
+            # the pair was added, whatever its answer held.
+            member = _undecoded_member(channel_id, user_id)
         except (WhopError, ValueError, TypeError) as error:
             self.fail(channel_id, user_id, error, alone)
-        else:
-            self.added.append(member)
-            self.meter.added += 1
-            self.denied_channel = None
+            self.meter.answered += 1
+            return
+        self.added.append(member)
+        self.meter.added += 1
+        self.denied_channel = None
         self.meter.answered += 1
 
     def fail(self, channel_id: str, user_id: str, error: Exception, alone: bool) -> bool:
@@ -519,6 +525,11 @@ class _JournaledRun(_Run):
             member = await self.create(
                 channel_id=channel_id, user_id=user_id, idempotency_key=planned.key
             )
+        except ResponseDecodeError:
+            # As in `_Run.send`: a 2xx is an added pair, whatever its body held.
+            journal.added(_undecoded_member(channel_id, user_id), channel_id, user_id)
+            self.meter.added += 1
+            self.denied_channel = None
         except (WhopError, ValueError, TypeError) as error:
             # An error that stops the run is the run's, not the pair's: the
             # journal marks it so that the next run sends the pair again.
@@ -596,6 +607,19 @@ class _Chained(Sequence[Any]):
         if index < len(self._first):
             return self._first[index]
         return self._rest[index - len(self._first)]
+
+
+def _undecoded_member(channel_id: str, user_id: str) -> DmMember:
+    """The membership of a pair answered 2xx with a body that is not a member
+    at all: what the pair says, the rest None."""
+    fields: dict[str, Any] = {
+        "id": None,
+        "user_id": user_id,
+        "channel_id": channel_id,
+        "status": None,
+        "last_viewed_at": None,
+    }
+    return DmMember(**fields)
 
 
 def _short_repr(value: object) -> str:

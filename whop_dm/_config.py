@@ -221,6 +221,10 @@ class ClientConfig:
             client creates (OpenTelemetry's aiohttp instrumentation, say).
         tracer_provider: the OpenTelemetry ``TracerProvider`` spans come
             from (default: the global one, once an SDK is set up).
+        strict: raise `ResponseDecodeError` when an answer holds a value a
+            record does not expect. By default (False) the record is kept:
+            that field is None, ``record.raw`` holds the JSON as received,
+            and a WARNING is logged once per field and operation.
     """
 
     # The only positional option, as in the official SDK: Client("key").
@@ -248,6 +252,7 @@ class ClientConfig:
     tracer_provider: TracerProvider | None = attrs.field(
         default=None, validator=_check_tracer_provider, eq=False, hash=False
     )
+    strict: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     @property
     def default_headers(self) -> dict[str, str]:

@@ -1,20 +1,35 @@
-"""The one cattrs converter that turns API JSON into records and back."""
+"""The one cattrs converter that turns API JSON into records and back, and the
+per-client `Decoder` that applies it strictly or leniently.
+
+Lenient decoding (the default of a client) keeps a record whose field holds a
+value this version does not expect: that field becomes None, the record's
+``raw`` holds the JSON object as received, and a WARNING is logged once per
+field and operation for the client. Strict decoding raises
+`ResponseDecodeError` instead. Both take the same fast path first: the
+converter's own hooks, tried on the whole record; the field-by-field walk
+runs only when that fails.
+"""
 
 from __future__ import annotations
 
-import functools
 import json
+import logging
 import re
-import sys
+import threading
 import types
+import typing
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
 
+import attrs
+
 from ._enums import OpenStrEnum
 from ._errors import ResponseDecodeError
 
-__all__ = ["converter", "decode", "get_converter", "parse_timestamp"]
+__all__ = ["Decoder", "converter", "decode", "get_converter", "parse_timestamp"]
+
+logger = logging.getLogger("whop_dm")
 
 if TYPE_CHECKING:
     import cattrs
@@ -60,11 +75,15 @@ def _strict_str(value: Any, _: type) -> str:
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
-def _interned_str(value: Any, _: type) -> str:
-    # Channel ids repeat across the memberships of a bulk run (up to 50 per
-    # channel): one shared string instead of one per record keeps a 100,000-pair
-    # BulkAddResult ~7 MB smaller.
-    return sys.intern(_strict_str(value, str))
+def _strict_int(value: Any, _: type) -> int:
+    # cattrs would call int() on it: "42" and 4.7 would pass as 42 and 4.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _is_sequence(type_: Any) -> bool:
+    return get_origin(type_) in (list, tuple)
 
 
 def _strict_bool(value: Any, _: type) -> bool:
@@ -73,19 +92,10 @@ def _strict_bool(value: Any, _: type) -> bool:
     raise TypeError(f"expected a boolean, got {type(value).__name__}")
 
 
-@functools.cache
-def _known_members(cls: type[OpenStrEnum]) -> dict[str, OpenStrEnum]:
-    return {member.value: member for member in cls}
-
-
 def _structure_open_enum(value: Any, cls: type[OpenStrEnum]) -> OpenStrEnum:
     if not isinstance(value, str):
         raise TypeError(f"expected a string for {cls.__name__}, got {type(value).__name__}")
-    # A dict lookup first: calling the enum class costs ~0.3 us per field on
-    # the hot path of every record; unknown values still go through
-    # ``cls(value)`` (and its ``_missing_``).
-    member = _known_members(cls).get(value)
-    return member if member is not None else cls(value)
+    return cls(value)
 
 
 def _is_optional(type_: Any) -> bool:
@@ -104,6 +114,7 @@ def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False)
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(int, _strict_int)
     conv.register_structure_hook(datetime, lambda value, _: parse_timestamp(value))
     conv.register_unstructure_hook(datetime, _format_datetime)
     # By class, so that dispatch on the MRO picks it before the str hook.
@@ -119,26 +130,50 @@ def _make_converter() -> cattrs.Converter:
 
     conv.register_structure_hook_factory(_is_optional, structure_optional)
 
-    from cattrs.gen import make_dict_structure_fn, override
+    def structure_sequence(type_: Any) -> Callable[[Any, Any], Any]:
+        # A JSON array only: cattrs would take a string as a list of characters.
+        make = get_origin(type_)
+        item = get_args(type_)[0]
+        hook = conv.get_structure_hook(item)
 
-    from ._models import DmMember
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, list):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return make(hook(v, item) for v in value)
 
-    conv.register_structure_hook(
-        DmMember,
-        make_dict_structure_fn(DmMember, conv, channel_id=override(struct_hook=_interned_str)),
+        return structure
+
+    conv.register_structure_hook_factory(_is_sequence, structure_sequence)
+
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+    # ``raw`` is set by the lenient decoder, never read from an answer (an
+    # answer with a "raw" key must not fill it) nor written back out.
+    conv.register_structure_hook_factory(
+        _has_raw, lambda cls: make_dict_structure_fn(cls, conv, raw=override(omit=True))
+    )
+    conv.register_unstructure_hook_factory(
+        _has_raw, lambda cls: make_dict_unstructure_fn(cls, conv, raw=override(omit=True))
     )
     return conv
 
 
+def _has_raw(cls: Any) -> bool:
+    return attrs.has(cls) and "raw" in attrs.fields_dict(cls)
+
+
 _converter: cattrs.Converter | None = None
+_building = threading.Lock()
 
 
 def get_converter() -> cattrs.Converter:
-    """The converter, built on first use: importing cattrs costs ~30 ms that a
-    program which never decodes an answer (or not yet) should not pay."""
+    """The converter, built on first use: importing cattrs is not free, and a
+    program that never decodes an answer (or not yet) should not pay for it."""
     global _converter
     if _converter is None:
-        _converter = _make_converter()
+        with _building:
+            if _converter is None:
+                _converter = _make_converter()
     return _converter
 
 
@@ -154,19 +189,156 @@ if TYPE_CHECKING:
 
 
 def decode(data: Any, cls: type[T], what: str) -> T:
-    """Structure ``data`` as ``cls``, or raise `ResponseDecodeError`.
+    """Structure ``data`` as ``cls`` strictly, or raise `ResponseDecodeError`.
 
     ``what`` names the call for the message (``"POST /dm_members"``).
     """
     try:
-        return (_converter or get_converter()).structure(data, cls)
+        return get_converter().structure(data, cls)
     except Exception as exc:  # cattrs raises many kinds; all mean "not the promised shape"
-        summary = _summarize(exc)
-        raise ResponseDecodeError(
-            f"{what} answered JSON that is not a valid {cls.__name__}: {summary}",
-            status_code=200,
-            body=_preview(data),
-        ) from exc
+        raise _decode_error(data, cls, what, exc) from exc
+
+
+def _decode_error(data: Any, cls: Any, what: str, exc: BaseException) -> ResponseDecodeError:
+    name = getattr(cls, "__name__", str(cls))
+    return ResponseDecodeError(
+        f"{what} answered JSON that is not a valid {name}: {_summarize(exc)}",
+        status_code=200,
+        body=_preview(data),
+    )
+
+
+class _Unusable(Exception):
+    """A value that cannot become even a partial record (not a JSON object)."""
+
+
+class Decoder:
+    """Decodes the answers of one client's calls, strictly or leniently.
+
+    Lenient (``strict=False``): a field whose value does not fit its type
+    becomes None (a list keeps the items that fit), the record's ``raw``
+    holds the JSON object as received, and a WARNING names the field once
+    per operation for the life of this decoder. Only a body that is not a
+    JSON object where a record is due raises `ResponseDecodeError`.
+
+    Strict (``strict=True``): any such value raises `ResponseDecodeError`.
+    """
+
+    __slots__ = ("_warned", "strict")
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
+        self._warned: set[tuple[str, str]] = set()
+
+    def decode(self, data: Any, cls: type[T], operation: str, *, lenient: bool = False) -> T:
+        """``data`` as ``cls`` for the call ``operation`` (``"GET /dm_members/{id}"``).
+
+        ``lenient=True`` decodes leniently even for a strict client.
+        """
+        try:
+            return get_converter().structure(data, cls)
+        except Exception as exc:
+            if (self.strict and not lenient) or not attrs.has(get_origin(cls) or cls):
+                raise _decode_error(data, cls, operation, exc) from exc
+            problems: list[str] = []
+            try:
+                value = _lenient(data, cls, "", problems)
+            except _Unusable:
+                raise _decode_error(data, cls, operation, exc) from exc
+        self._warn(operation, cls, problems)
+        return typing.cast(T, value)
+
+    def _warn(self, operation: str, cls: Any, problems: list[str]) -> None:
+        name = getattr(get_origin(cls) or cls, "__name__", str(cls))
+        for field in dict.fromkeys(problems):
+            key = (operation, field)
+            if key in self._warned:
+                continue
+            self._warned.add(key)
+            # The value itself is not logged: it may hold a user's text.
+            logger.warning(
+                "%s answered a %s whose %r is missing or holds a value this version does "
+                "not expect: it is None, and the record's raw keeps the answer as received "
+                "(logged once per field and operation)",
+                operation,
+                name,
+                field,
+            )
+
+
+def _field_types(cls: Any) -> dict[str, Any]:
+    """Each field's type, with a generic record's parameters filled in."""
+    origin = get_origin(cls) or cls
+    hints = typing.get_type_hints(origin)
+    args = get_args(cls)
+    if args:
+        params = dict(zip(origin.__parameters__, args, strict=True))
+        hints = {name: _substitute(tp, params) for name, tp in hints.items()}
+    return hints
+
+
+def _substitute(tp: Any, params: dict[Any, Any]) -> Any:
+    if tp in params:
+        return params[tp]
+    inner = getattr(tp, "__parameters__", ())
+    return tp[tuple(params.get(p, p) for p in inner)] if inner else tp
+
+
+def _lenient(value: Any, cls: Any, where: str, problems: list[str]) -> Any:
+    """``value`` as the record ``cls``, fields that do not fit set to None."""
+    origin = get_origin(cls) or cls
+    if not isinstance(value, dict):
+        raise _Unusable
+    types_ = _field_types(cls)
+    kwargs: dict[str, Any] = {}
+    before = len(problems)
+    for field in attrs.fields(origin):
+        name = field.name
+        if name == "raw":
+            continue
+        if name not in value:
+            if field.default is attrs.NOTHING:
+                problems.append(where + name)
+                kwargs[name] = None
+            continue
+        kwargs[name] = _lenient_field(value[name], types_[name], where + name, problems)
+    if len(problems) > before and "raw" in attrs.fields_dict(origin):
+        kwargs["raw"] = value
+    return origin(**kwargs)
+
+
+_MISFIT: Any = object()
+
+
+def _structure_or_misfit(value: Any, tp: Any) -> Any:
+    try:
+        return get_converter().structure(value, tp)
+    except Exception:  # cattrs raises many kinds; all mean "does not fit"
+        return _MISFIT
+
+
+def _lenient_field(value: Any, tp: Any, where: str, problems: list[str]) -> Any:
+    fitted = _structure_or_misfit(value, tp)
+    if fitted is not _MISFIT:
+        return fitted
+    inner = next((a for a in get_args(tp) if a is not type(None)), tp) if _is_optional(tp) else tp
+    container = get_origin(inner)
+    if attrs.has(container or inner) and isinstance(value, dict):
+        return _lenient(value, inner, where + ".", problems)
+    if container in (list, tuple) and isinstance(value, list):
+        item_type = get_args(inner)[0]
+        items = []
+        for item in value:
+            fitted = _structure_or_misfit(item, item_type)
+            if fitted is not _MISFIT:
+                items.append(fitted)
+            elif attrs.has(get_origin(item_type) or item_type) and isinstance(item, dict):
+                items.append(_lenient(item, item_type, where + "[].", problems))
+            else:
+                problems.append(where + "[]")
+        return tuple(items) if container is tuple else items
+    problems.append(where)
+    return None
 
 
 def _summarize(exc: BaseException) -> str:

@@ -12,7 +12,6 @@ from ._arguments import (
     check_optional_text,
     fill_route,
 )
-from ._converter import decode
 from ._models import DmChannel
 from ._pagination import AsyncPager, cursor_pager, list_query
 from ._resource import Resource
@@ -98,13 +97,13 @@ class AsyncDmChannels(Resource):
                     f"{type(notifications_enabled).__name__}"
                 )
             body["notifications_enabled"] = notifications_enabled
-        data = await self._transport.request(
+        return await self._call(
             "POST",
             "/dm_channels",
+            DmChannel,
             json_body=body,
             idempotency_key=check_idempotency_key(idempotency_key),
         )
-        return decode(data, DmChannel, "POST /dm_channels")
 
     def list(
         self,
@@ -148,7 +147,9 @@ class AsyncDmChannels(Resource):
         if owner is not None:
             params[owner[0]] = owner[1]
         paging = list_query(page_size=page_size, after=after, before=before, last=last)
-        return cursor_pager(self._transport, "/dm_channels", params, DmChannel, paging)
+        return cursor_pager(
+            self._transport, self._decoder, "/dm_channels", params, DmChannel, paging
+        )
 
     async def retrieve(self, id: str) -> DmChannel:
         """Fetch one DM channel by id.
@@ -162,8 +163,7 @@ class AsyncDmChannels(Resource):
             >>> channel = await client.dm_channels.retrieve("feed_123")  # doctest: +SKIP
         """
         path = fill_route(_ITEM, id=id)
-        data = await self._transport.request("GET", path, route=_ITEM)
-        return decode(data, DmChannel, "GET /dm_channels/{id}")
+        return await self._call("GET", _ITEM, DmChannel, path=path)
 
     async def update(self, id: str, *, custom_name: str | None) -> DmChannel:
         """Rename a DM channel; ``custom_name=None`` removes its custom name.
@@ -183,8 +183,7 @@ class AsyncDmChannels(Resource):
         """
         path = fill_route(_ITEM, id=id)
         body = {"custom_name": check_optional_text("custom_name", custom_name)}
-        data = await self._transport.request("PATCH", path, route=_ITEM, json_body=body)
-        return decode(data, DmChannel, "PATCH /dm_channels/{id}")
+        return await self._call("PATCH", _ITEM, DmChannel, path=path, json_body=body)
 
     async def delete(self, id: str) -> bool:
         """Delete a DM channel, with its memberships and messages; True when confirmed.
@@ -202,5 +201,4 @@ class AsyncDmChannels(Resource):
             True
         """
         path = fill_route(_ITEM, id=id)
-        data = await self._transport.request("DELETE", path, route=_ITEM)
-        return decode(data, bool, "DELETE /dm_channels/{id}")
+        return await self._call("DELETE", _ITEM, bool, path=path)

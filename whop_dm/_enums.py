@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any
 
 __all__ = ["MemberStatus", "MessageType", "NotificationPreference", "OpenStrEnum"]
@@ -20,10 +21,7 @@ class OpenStrEnum(str, enum.Enum):
     def _missing_(cls, value: Any) -> OpenStrEnum | None:
         if not isinstance(value, str):
             return None
-        member = str.__new__(cls, value)
-        member._name_ = "UNKNOWN"
-        member._value_ = value
-        return member
+        return _stand_in(cls, value)
 
     @property
     def is_known(self) -> bool:
@@ -40,6 +38,17 @@ class OpenStrEnum(str, enum.Enum):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+# Cached, so that one unknown value is one object (``MemberStatus("x") is
+# MemberStatus("x")``) as known members are. Bounded: the values come from
+# the server, and a misbehaving one must not grow the cache without end.
+@functools.lru_cache(maxsize=256)
+def _stand_in(cls: type[OpenStrEnum], value: str) -> OpenStrEnum:
+    member = str.__new__(cls, value)
+    member._name_ = "UNKNOWN"
+    member._value_ = value
+    return member
 
 
 class MemberStatus(OpenStrEnum):

@@ -180,12 +180,13 @@ def rebuild_error(type_name: str, message: str, status: int | None, code: str | 
     return WhopError(f"{type_name}: {message}")
 
 
-def _member_row(member: DmMember) -> tuple[str, str, str | None, str | None]:
+def _member_row(member: DmMember) -> tuple[str, str | None, str | None, str | None]:
     viewed = member.last_viewed_at
     preference = member.notification_preference
     return (
         member.id,
-        str(member.status),
+        # None when a lenient decode could not read it (or no member body came).
+        None if member.status is None else str(member.status),
         None if viewed is None else viewed.isoformat(),
         None if preference is None else str(preference),
     )
@@ -193,11 +194,13 @@ def _member_row(member: DmMember) -> tuple[str, str, str | None, str | None]:
 
 def _member_from_row(row: Sequence[Any]) -> DmMember:
     channel_id, user_id, member_id, status, viewed, preference = row
+    # A member decoded leniently may lack its status (see whop_dm._converter).
+    known_status: Any = None if status is None else MemberStatus(status)
     return DmMember(
         id=member_id,
         user_id=user_id,
         channel_id=channel_id,
-        status=MemberStatus(status),
+        status=known_status,
         last_viewed_at=None if viewed is None else datetime.fromisoformat(viewed),
         notification_preference=None if preference is None else NotificationPreference(preference),
     )

@@ -9,6 +9,7 @@ counts) have defaults, so an answer that leaves them out still decodes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -33,42 +34,66 @@ class MessageUser:
         id: the user id (``user_...``).
         username: the unique username.
         name: the display name, or None when the user has none.
+        raw: the JSON object as received, when a field held a value this
+            version does not expect (that field is then None); None when
+            every field decoded.
     """
 
     id: str
     username: str
     name: str | None = None
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 
 @attrs.frozen(weakref_slot=False)
 class PollOption:
-    """One choice of a poll: ``id`` (``"1"``, ``"2"``, ...) and its ``text``."""
+    """One choice of a poll: ``id`` (``"1"``, ``"2"``, ...) and its ``text``.
+
+    ``raw`` is the JSON object as received when a field did not fit its
+    type (that field is then None), else None.
+    """
 
     id: str
     text: str
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 
 @attrs.frozen(weakref_slot=False)
 class MessagePoll:
-    """A poll attached to a message; ``options`` may be None."""
+    """A poll attached to a message; ``options`` may be None.
+
+    ``raw`` is the JSON object as received when a field did not fit its
+    type (that field is then None), else None.
+    """
 
     options: tuple[PollOption, ...] | None = None
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 
 @attrs.frozen(weakref_slot=False)
 class PollVote:
-    """How many users voted for one poll option (``option_id`` may be None)."""
+    """How many users voted for one poll option (``option_id`` may be None).
+
+    ``raw`` is the JSON object as received when a field did not fit its
+    type (that field is then None), else None.
+    """
 
     option_id: str | None
     count: int
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 
 @attrs.frozen(weakref_slot=False)
 class ReactionCount:
-    """How many users reacted with one emoji (shortcode, e.g. ``:heart:``; may be None)."""
+    """How many users reacted with one emoji (shortcode, e.g. ``:heart:``; may be None).
+
+    ``raw`` is the JSON object as received when a field did not fit its
+    type (that field is then None), else None.
+    """
 
     emoji: str | None
     count: int
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 
 @attrs.frozen(weakref_slot=False)
@@ -92,6 +117,9 @@ class Message:
         view_count: unique views, or None where views are not counted.
         reaction_counts: reactions by emoji.
         poll_votes: poll votes by option.
+        raw: the JSON object as received, when a field held a value this
+            version does not expect (that field is then None); None when
+            every field decoded.
     """
 
     id: str
@@ -109,6 +137,7 @@ class Message:
     view_count: int | None = None
     reaction_counts: tuple[ReactionCount, ...] = ()
     poll_votes: tuple[PollVote, ...] = ()
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 
 @attrs.frozen(weakref_slot=False)
@@ -122,9 +151,13 @@ class Reaction:
         emoji: the emoji in shortcode form (``:heart:``); None for a poll
             vote (the spec's record does not say which option it was for:
             the message's ``poll_votes`` count them).
+        raw: the JSON object as received, when a field held a value this
+            version does not expect (that field is then None); None when
+            every field decoded.
     """
 
     id: str
     resource_id: str
     user: MessageUser
     emoji: str | None = None
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)

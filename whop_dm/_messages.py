@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from ._arguments import check_content, check_id, check_idempotency_key, fill_route
-from ._converter import decode
 from ._message_models import Message
 from ._pagination import AsyncPager, cursor_pager, list_query
 from ._resource import Resource
@@ -114,13 +113,13 @@ class AsyncMessages(Resource):
             body["auto_detect_links"] = _flag("auto_detect_links", auto_detect_links)
         if poll is not None:
             body["poll"] = _poll(poll)
-        data = await self._transport.request(
+        return await self._call(
             "POST",
             "/messages",
+            Message,
             json_body=body,
             idempotency_key=check_idempotency_key(idempotency_key),
         )
-        return decode(data, Message, "POST /messages")
 
     def list(
         self,
@@ -169,7 +168,7 @@ class AsyncMessages(Resource):
                 raise ValueError(f"direction must be 'asc' or 'desc', got {direction!r}")
             params["direction"] = direction
         paging = list_query(page_size=page_size, after=after, before=before, last=last)
-        return cursor_pager(self._transport, "/messages", params, Message, paging)
+        return cursor_pager(self._transport, self._decoder, "/messages", params, Message, paging)
 
     async def retrieve(self, id: str) -> Message:
         """Fetch one message by id.
@@ -183,8 +182,7 @@ class AsyncMessages(Resource):
             >>> message = await client.messages.retrieve("msg_123")  # doctest: +SKIP
         """
         path = fill_route(_ITEM, id=id)
-        data = await self._transport.request("GET", path, route=_ITEM)
-        return decode(data, Message, "GET /messages/{id}")
+        return await self._call("GET", _ITEM, Message, path=path)
 
     async def update(
         self,
@@ -229,8 +227,7 @@ class AsyncMessages(Resource):
             body["attachments"] = _attachments(attachments)
         if not body:
             raise ValueError("update needs content, is_pinned or attachments")
-        data = await self._transport.request("PATCH", path, route=_ITEM, json_body=body)
-        return decode(data, Message, "PATCH /messages/{id}")
+        return await self._call("PATCH", _ITEM, Message, path=path, json_body=body)
 
     async def delete(self, id: str) -> bool:
         """Delete a message; True when the API confirms it.
@@ -248,5 +245,4 @@ class AsyncMessages(Resource):
             True
         """
         path = fill_route(_ITEM, id=id)
-        data = await self._transport.request("DELETE", path, route=_ITEM)
-        return decode(data, bool, "DELETE /messages/{id}")
+        return await self._call("DELETE", _ITEM, bool, path=path)

@@ -3,11 +3,18 @@
 Field names and meanings follow Whop's schemas. They are built from JSON by
 the one converter in `whop_dm._converter`, which ignores fields this
 version does not know and keeps enum values it has never seen.
+
+A client decodes leniently unless made with ``strict=True``: a field whose
+value does not fit its type (a time that is not a time, a number where a
+string is due) is None on the record, whatever its annotation says, and the
+record's ``raw`` keeps the JSON object as received. Every record of these
+modules has ``raw``; it is None when every field decoded.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -25,12 +32,16 @@ class DmChannel:
         created_at: when it was created (timezone-aware, UTC).
         name: the custom display name, or None when none was set.
         last_message_at: when the latest message was sent, or None.
+        raw: the JSON object as received, when a field held a value this
+            version does not expect (that field is then None); None when
+            every field decoded.
     """
 
     id: str
     created_at: datetime
     name: str | None
     last_message_at: datetime | None
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
 
 @attrs.frozen(weakref_slot=False)
@@ -46,6 +57,9 @@ class DmMember:
         last_viewed_at: when the member last looked at the channel, or None.
         notification_preference: all, mentions or none; None when the server
             left it out (list answers may).
+        raw: the JSON object as received, when a field held a value this
+            version does not expect (that field is then None); None when
+            every field decoded.
     """
 
     id: str
@@ -54,3 +68,4 @@ class DmMember:
     status: MemberStatus
     last_viewed_at: datetime | None
     notification_preference: NotificationPreference | None = None
+    raw: dict[str, Any] | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)

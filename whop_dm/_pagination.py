@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from ._converter import decode
+from ._converter import Decoder, decode
 from ._errors import ResponseDecodeError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -82,9 +82,21 @@ class Page(Generic[T]):
 PageFetcher = Callable[[str | None], Awaitable[Page[T]]]
 
 
-def decode_page(data: Any, item: type[T], what: str) -> Page[T]:
-    """Structure a list answer as ``Page[item]``, or raise ResponseDecodeError."""
-    return decode(data, Page[item], what)  # type: ignore[valid-type]
+def decode_page(data: Any, item: type[T], what: str, decoder: Decoder | None = None) -> Page[T]:
+    """Structure a list answer as ``Page[item]``, or raise ResponseDecodeError.
+
+    With a lenient ``decoder``, records keep what fits (see `Decoder`), but a
+    page without a list of records or without its cursors still raises: it
+    cannot be walked.
+    """
+    if decoder is None:
+        return decode(data, Page[item], what)  # type: ignore[valid-type]
+    page: Page[T] = decoder.decode(data, Page[item], what)  # type: ignore[valid-type]
+    if page.data is None or page.page_info is None:
+        raise ResponseDecodeError(
+            f"{what} answered a page without its records or its cursors", status_code=200
+        )
+    return page
 
 
 def check_page_size(value: object, name: str = "page_size") -> int | None:
@@ -246,6 +258,7 @@ class AsyncPager(Generic[T]):
 
 def cursor_pager(
     transport: Transport,
+    decoder: Decoder,
     path: str,
     params: Mapping[str, str],
     item: type[T],
@@ -265,6 +278,6 @@ def cursor_pager(
     async def fetch(cursor: str | None) -> Page[T]:
         query = base if cursor is None else {**base, cursor_name: cursor}
         data = await transport.request("GET", path, params=query)
-        return decode_page(data, item, what)
+        return decode_page(data, item, what, decoder)
 
     return AsyncPager(fetch, what, start=paging.start, backwards=paging.backwards)

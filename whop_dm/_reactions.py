@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ._arguments import check_content, check_id, check_idempotency_key, fill_route
-from ._converter import decode
 from ._message_models import Reaction
 from ._pagination import AsyncPager, cursor_pager, list_query
 from ._resource import Resource
@@ -63,13 +62,13 @@ class AsyncReactions(Resource):
             body["emoji"] = check_content("emoji", emoji)
         if poll_option_id is not None:
             body["poll_option_id"] = check_id("poll_option_id", poll_option_id)
-        data = await self._transport.request(
+        return await self._call(
             "POST",
             "/reactions",
+            Reaction,
             json_body=body,
             idempotency_key=check_idempotency_key(idempotency_key),
         )
-        return decode(data, Reaction, "POST /reactions")
 
     def list(
         self,
@@ -108,7 +107,7 @@ class AsyncReactions(Resource):
         """
         params = {"resource_id": check_id("resource_id", resource_id)}
         paging = list_query(page_size=page_size, after=after, before=before, last=last)
-        return cursor_pager(self._transport, "/reactions", params, Reaction, paging)
+        return cursor_pager(self._transport, self._decoder, "/reactions", params, Reaction, paging)
 
     async def retrieve(self, id: str) -> Reaction:
         """Fetch one reaction by id.
@@ -121,8 +120,7 @@ class AsyncReactions(Resource):
             >>> reaction = await client.reactions.retrieve("reac_123")  # doctest: +SKIP
         """
         path = fill_route(_ITEM, id=id)
-        data = await self._transport.request("GET", path, route=_ITEM)
-        return decode(data, Reaction, "GET /reactions/{id}")
+        return await self._call("GET", _ITEM, Reaction, path=path)
 
     async def delete(self, id: str, *, emoji: str | None = None) -> bool:
         """Remove a reaction; True when the API confirms it.
@@ -144,5 +142,4 @@ class AsyncReactions(Resource):
         """
         path = fill_route(_ITEM, id=id)
         params = None if emoji is None else {"emoji": check_content("emoji", emoji)}
-        data = await self._transport.request("DELETE", path, route=_ITEM, params=params)
-        return decode(data, bool, "DELETE /reactions/{id}")
+        return await self._call("DELETE", _ITEM, bool, path=path, params=params)
