@@ -130,16 +130,23 @@ def test_the_key_is_in_no_str_or_repr_of_the_blocking_client() -> None:
 async def test_debug_logs_of_every_logger_never_carry_the_key(
     fake: FakeWhop, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG):
-        for name in ("whop_dm", "aiohttp", "aiohttp.client", "asyncio", "tenacity"):
-            logging.getLogger(name).setLevel(logging.DEBUG)
-        errors = await collect_errors(fake)
-        policy = whop_dm.RetryPolicy.instant(max_attempts=5)
-        async with client_for(fake.base_url, retry=policy) as client:
-            channel = await client.dm_channels.create(with_user_ids=["user_a"])
-            fake.fail_next(2, status=503)
-            fake.drop_next(1)
-            await client.dm_members.create(channel_id=channel.id, user_id="user_b")
+    names = ("whop_dm", "aiohttp", "aiohttp.client", "asyncio", "tenacity")
+    levels = {name: logging.getLogger(name).level for name in names}
+    try:
+        with caplog.at_level(logging.DEBUG):
+            for name in names:
+                logging.getLogger(name).setLevel(logging.DEBUG)
+            errors = await collect_errors(fake)
+            policy = whop_dm.RetryPolicy.instant(max_attempts=5)
+            async with client_for(fake.base_url, retry=policy) as client:
+                channel = await client.dm_channels.create(with_user_ids=["user_a"])
+                fake.fail_next(2, status=503)
+                fake.drop_next(1)
+                await client.dm_members.create(channel_id=channel.id, user_id="user_b")
+    finally:
+        # Left at DEBUG, the loggers would change what later tests see.
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     assert errors
     assert caplog.records, "nothing was logged at DEBUG: the check would prove nothing"
     assert any("retrying" in r.getMessage() for r in caplog.records)
