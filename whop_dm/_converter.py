@@ -13,7 +13,6 @@ runs only when that fails.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 import types
@@ -26,10 +25,10 @@ import attrs
 
 from ._enums import OpenStrEnum
 from ._errors import ResponseDecodeError
+from ._log import fields, logger
 
 __all__ = ["Decoder", "converter", "decode", "get_converter", "parse_timestamp"]
 
-logger = logging.getLogger("whop_dm")
 
 if TYPE_CHECKING:
     import cattrs
@@ -263,6 +262,7 @@ class Decoder:
                 operation,
                 name,
                 field,
+                extra=fields(operation=operation),
             )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 from pythonjsonlogger.json import JsonFormatter
-from scripted import API_KEY, MEMBER, ScriptedServer, json_answer
+from scripted import API_KEY, CHANNEL, MEMBER, ScriptedServer, json_answer
 
 import whop_dm
 
@@ -96,6 +96,16 @@ async def test_a_record_logged_without_the_fields_still_has_them(
     logging.getLogger("whop_dm").info("something happened")
     (record,) = records
     assert {name: record.__dict__[name] for name in FIELDS} == dict.fromkeys(FIELDS)
+
+
+async def test_a_value_decoded_leniently_is_logged_with_its_operation(
+    scripted_server: ScriptedServer, records: list[logging.LogRecord]
+) -> None:
+    scripted_server.answer(answer({**CHANNEL, "created_at": "not a time"}))
+    async with scripted_server.client() as client:
+        await client.dm_channels.retrieve("feed_1")
+    (warning,) = [r for r in records if r.levelno == logging.WARNING]
+    assert warning.__dict__["operation"] == "GET /dm_channels/{id}"
 
 
 def test_records_of_the_webhooks_logger_carry_the_fields_too(
