@@ -587,3 +587,23 @@ async def test_the_repr_of_a_big_result_is_short_and_the_records_stay(
     assert len(result.failed) == 5
     ok = whop_dm.BulkAddResult(duplicates=25)
     assert repr(ok) == "BulkAddResult(added=0, failed=0, skipped=0, duplicates=25, ok=True)"
+
+
+def test_the_blocking_client_resumes_a_journaled_job(tmp_path: Path) -> None:
+    journal = tmp_path / "job.journal"
+    with FakeWhop.in_thread(max_channel_members=None) as fake:
+        seed(fake)
+        with whop_dm.Client(
+            api_key=OWNER_KEY, base_url=fake.base_url, retry=RetryPolicy.instant()
+        ) as client:
+            channel = client.dm_channels.create(with_user_ids=["user_000"]).id
+            with pytest.raises(Stop):
+                client.dm_members.add_many(
+                    channel, USERS[1:21], concurrency=1, journal=journal, on_progress=stop_at(5)
+                )
+            result = client.dm_members.add_many(channel, USERS[1:21], journal=journal)
+        posts = len(member_posts(fake))
+    assert result.ok
+    assert len(result.added) == 20
+    assert result.resumed == 5
+    assert posts == 20
