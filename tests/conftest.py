@@ -88,3 +88,25 @@ class Sleeps:
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
+
+
+# -- the Redis tests -------------------------------------------------------------------
+#
+# tests/redis_store/ runs against a real redis-server that its fixture starts. It is
+# collected only with ``--redis`` (the nox session "redis", part of the default
+# run), so a checkout without a redis-server still runs the rest of the suite;
+# with ``--redis`` and no server to be found, the run fails and says how to get one.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--redis",
+        action="store_true",
+        help="also run tests/redis_store against a real redis-server (see `nox -s redis`)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    if collection_path.name == "redis_store" and collection_path.parent.name == "tests":
+        return None if config.getoption("--redis") else True
+    return None

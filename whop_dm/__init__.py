@@ -30,6 +30,7 @@ from ._errors import (
     WhopError,
 )
 from ._models import DmChannel, DmMember
+from ._pacing import RateLimits
 from ._pagination import AsyncPager, Page, PageInfo
 from ._retry import RetryEvent, RetryPolicy
 from ._timeout import Timeout
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from ._messages import AsyncMessages
     from ._progress import Progress
     from ._reactions import AsyncReactions
+    from ._redis_store import RedisStore
     from ._sync import Client, DmChannels, DmMembers, Messages, Reactions, SyncPager
 
 # Names loaded on first use: the blocking client (a thread, a portal), the
@@ -78,6 +80,7 @@ _LAZY = {
     "Messages": "._sync",
     "Reactions": "._sync",
     "SyncPager": "._sync",
+    "RedisStore": "._redis_store",
 }
 
 
@@ -135,7 +138,9 @@ __all__ = [
     "PollVote",
     "Progress",
     "RateLimitError",
+    "RateLimits",
     "Reaction",
+    "RedisStore",
     "ReactionCount",
     "Reactions",
     "RequestEvent",

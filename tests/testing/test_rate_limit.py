@@ -70,3 +70,25 @@ async def test_retry_after_header_only_when_configured(session: aiohttp.ClientSe
 
 async def test_no_limit_by_default(alice: Api) -> None:
     assert all([(await alice.get("/dm_channels")).status == 200 for _ in range(30)])
+
+
+async def test_the_fake_counts_429s_and_their_exact_waits_per_operation(
+    limited: FakeWhop, session: aiohttp.ClientSession
+) -> None:
+    api = Api(session, limited, "key_alice")
+    for _ in range(5):
+        await api.get("/dm_channels")
+    await api.get("/dm_members")
+    assert limited.rate_limited == {"GET /dm_channels": 2}
+    assert limited.rate_limit_allowed == {"GET /dm_channels": 3, "GET /dm_members": 1}
+    waits = limited.rate_limit_waits["GET /dm_channels"]
+    assert len(waits) == 2
+    assert all(0 < wait <= 0.5 for wait in waits)
+    limited.reset_rate_limit_counts()
+    assert limited.rate_limited == {}
+
+
+async def test_a_fake_without_a_limit_counts_nothing() -> None:
+    async with FakeWhop() as fake:
+        assert fake.rate_limited == {}
+        assert fake.rate_limit_waits == {}

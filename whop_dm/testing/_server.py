@@ -362,6 +362,41 @@ class FakeWhop(WebhookControls):
         with self._lock:
             return list(self._requests)
 
+    @property
+    def rate_limited(self) -> dict[str, int]:
+        """How many requests the rate limit refused (429), by operation.
+
+        Operations are the method and route template, like
+        ``"POST /dm_members"``; only refusals of the limit itself count, not
+        injected faults. Empty when the fake has no rate limit.
+        """
+        with self._lock:
+            return {} if self._limiter is None else dict(self._limiter.refused)
+
+    @property
+    def rate_limit_allowed(self) -> dict[str, int]:
+        """How many requests the rate limit let through, by operation."""
+        with self._lock:
+            return {} if self._limiter is None else dict(self._limiter.allowed)
+
+    @property
+    def rate_limit_waits(self) -> dict[str, list[float]]:
+        """The exact wait of each 429 of the rate limit, by operation, in seconds.
+
+        The answer's "Try again in N seconds." is this rounded up to whole
+        seconds (at least 1).
+        """
+        with self._lock:
+            if self._limiter is None:
+                return {}
+            return {op: list(waits) for op, waits in self._limiter.waits.items()}
+
+    def reset_rate_limit_counts(self) -> None:
+        """Zero the counts above (the window itself is kept)."""
+        with self._lock:
+            if self._limiter is not None:
+                self._limiter.reset_counts()
+
     def clear_requests(self) -> None:
         """Forget the requests recorded so far (``requests`` becomes empty)."""
         with self._lock:
