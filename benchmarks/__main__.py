@@ -38,7 +38,7 @@ def _run(argv: list[str]) -> int:
     parser.add_argument("--sequential-n", type=int, help="calls per sequential run (1000)")
     parser.add_argument(
         "--only",
-        help="comma-separated sections: bulk, sequential, import, rss, fake (default: all)",
+        help="comma-separated sections: bulk, sequential, import, rss, fake, limit (default: all)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 unless every target is met")
     parser.add_argument("--json", type=Path, help="where to write the results (default: results/)")

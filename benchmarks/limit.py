@@ -90,7 +90,7 @@ async def _job(base_url: str, part: int, parts: int, redis_url: str | None) -> d
         )
         pairs = [
             (channel.id, user)
-            for channel, c in zip(channels, mine)
+            for channel, c in zip(channels, mine, strict=True)
             for user in members[c * per_channel : (c + 1) * per_channel]
         ]
         welcome = [
@@ -155,8 +155,9 @@ def redis_server() -> Iterator[str]:
         )
         try:
             for _ in range(500):
-                with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", port), timeout=0.2
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2),
                 ):
                     break
                 time.sleep(0.02)
@@ -221,12 +222,15 @@ def run_one(runner: str, limit: int, window: float) -> dict[str, Any]:
             return {"unavailable": str(exc)}
     else:
         redis_cm = contextlib.nullcontext(None)
-    with redis_cm as redis_url, FakeWhop.in_thread(
-        rate_limit_per_minute=limit,
-        rate_limit_window=window,
-        record_requests=False,
-        max_channel_members=50,
-    ) as fake:
+    with (
+        redis_cm as redis_url,
+        FakeWhop.in_thread(
+            rate_limit_per_minute=limit,
+            rate_limit_window=window,
+            record_requests=False,
+            max_channel_members=50,
+        ) as fake,
+    ):
         fake.add_user(OWNER)
         for user in member_ids() + creator_ids():
             fake.add_user(user)
@@ -311,3 +315,57 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+# -- what the report shows ---------------------------------------------------------------
+
+
+def summarise(samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per runner: the worst repetition's ratio and share of 429s, and the verdicts."""
+    out: dict[str, Any] = {"runners": {}, "verdicts": []}
+    for runner, results in samples.items():
+        good = [r for r in results if "ratio" in r]
+        if not good:
+            note = results[0].get("unavailable", "not run") if results else "not run"
+            out["runners"][runner] = {"note": note}
+            out["verdicts"] += ["n/a", "n/a"]
+            continue
+        worst_time = max(good, key=lambda r: r["ratio"])
+        worst_refused = max(good, key=lambda r: r["refused_share"])
+        time_ok = all(verdicts(r)[0] for r in good)
+        refused_ok = all(verdicts(r)[1] for r in good)
+        out["runners"][runner] = {
+            "elapsed_s": worst_time["elapsed_s"],
+            "minimum_s": worst_time["minimum_s"],
+            "ratio": worst_time["ratio"],
+            "refused": worst_refused["refused"],
+            "requests": worst_refused["requests"],
+            "refused_share": worst_refused["refused_share"],
+            "reps": len(good),
+            "failed": next((r["failed"] for r in good if "failed" in r), None),
+            "time_verdict": "PASS" if time_ok else "MISS",
+            "refused_verdict": "PASS" if refused_ok else "MISS",
+        }
+        out["verdicts"] += [out["runners"][runner]["time_verdict"]]
+        out["verdicts"] += [out["runners"][runner]["refused_verdict"]]
+    return out
+
+
+def report_lines(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    for runner, row in summary["runners"].items():
+        label = (
+            "one process" if runner == "limit.single" else f"{PROCESSES} processes sharing Redis"
+        )
+        if "ratio" not in row:
+            lines.append(f"- limit, {label}: n/a ({row['note']})")
+            continue
+        failed = f"; FAILED: {row['failed']}" if row["failed"] else ""
+        lines.append(
+            f"- limit, {label}: {row['elapsed_s']:.1f} s against a minimum of"
+            f" {row['minimum_s']:.0f} s, {row['ratio']:.3f}x (target <= {TARGET_RATIO}x):"
+            f" {row['time_verdict']}; {row['refused']} of {row['requests']} requests"
+            f" answered 429, {row['refused_share']:.2%} (target <= {TARGET_REFUSED:.0%}):"
+            f" {row['refused_verdict']}; worst of {row['reps']} run(s){failed}"
+        )
+    return lines

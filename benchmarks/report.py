@@ -128,7 +128,12 @@ def summarise(record: dict[str, Any]) -> dict[str, Any]:
     rss = record.get("rss")
     if rss is not None:
         summary["rss"] = _summarise_rss(rss)
+    if record.get("limit") is not None:
+        from . import limit
+
+        summary["limit"] = limit.summarise(record["limit"])
     verdicts = [r.verdict for r in rows if r.verdict]
+    verdicts += summary["limit"]["verdicts"] if "limit" in summary else []
     verdicts += [summary[k]["verdict"] for k in ("import", "rss") if k in summary]
     verdicts += journal.verdicts(record)
     summary["all_met"] = all(v == "PASS" for v in verdicts)
@@ -225,6 +230,10 @@ def table(record: dict[str, Any]) -> str:
         else:
             lines.append(f"- peak RSS of bulk_create: n/a ({rss['note']})")
     lines += journal.report_lines(record)
+    if "limit" in summary:
+        from . import limit
+
+        lines.extend(limit.report_lines(summary["limit"]))
     if record.get("fake_unavailable"):
         lines.append(f"- fake server: n/a ({record['fake_unavailable']})")
     m = record["machine"]

@@ -36,7 +36,10 @@ class Plan:
     rss_large: int = 100_000
     rss_reps: int = 2
     fake_reps: int = 3
-    sections: tuple[str, ...] = ("bulk", "sequential", "import", "rss", "fake")
+    # The limit group (benchmarks/limit.py): each run lasts about two windows.
+    limit_reps: int = 1
+    limit_window: float = 20.0
+    sections: tuple[str, ...] = ("bulk", "sequential", "import", "rss", "fake", "limit")
 
     @classmethod
     def quick(cls) -> Plan:
@@ -188,6 +191,10 @@ def run(plan: Plan, log: Log) -> dict[str, Any]:
                 record["groups"]["fake"] = run_group(
                     GROUPS["fake"], server, plan, plan.fake_reps, log
                 )
+    if "limit" in plan.sections:
+        from . import limit
+
+        record["limit"] = limit.run_group(plan.limit_reps, 100, plan.limit_window, log)
     if "import" in plan.sections:
         record["import"] = importtime.measure(plan.import_runs)
         if "extra_ms" in record["import"]:

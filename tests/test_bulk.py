@@ -365,7 +365,8 @@ async def test_cancelling_a_run_cancels_its_calls_leaks_no_task_and_keeps_the_cl
     # The fake runs in its own thread, so the only tasks on this loop are the client's.
     with FakeWhop.in_thread() as fake:
         seed(fake)
-        async with client_on(fake) as client:
+        # No slow start: all eight workers are to have a request in flight at once.
+        async with client_on(fake, rate_limits=whop_dm.RateLimits.off()) as client:
             (channel,) = await make_channels(client, 1)
             before = other_tasks()
 

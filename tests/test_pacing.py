@@ -11,7 +11,16 @@ import asyncio
 import pytest
 
 from whop_dm import RateLimitError, RateLimits
-from whop_dm._pacing import ANSWER, Lease, MemoryStore, Pacer, key_scope
+from whop_dm._pacing import (
+    ANSWER,
+    SLOW,
+    Lease,
+    MemoryStore,
+    Pacer,
+    guess_window,
+    key_scope,
+    window_bounds,
+)
 
 MEMBERS = "POST /dm_members"
 MESSAGES = "POST /messages"
@@ -127,7 +136,7 @@ def test_an_unknown_limit_starts_with_two_in_flight() -> None:
     bound, _ = scope_of(limits, clock)
     assert isinstance(take(bound, MEMBERS, limits), Lease)
     assert isinstance(take(bound, MEMBERS, limits), Lease)
-    assert take(bound, MEMBERS, limits) == ANSWER
+    assert take(bound, MEMBERS, limits) == SLOW
 
 
 def test_the_slow_start_allowance_doubles_as_the_answers_double() -> None:
@@ -259,3 +268,35 @@ async def test_a_full_flight_waits_for_an_answer_then_goes() -> None:
     await pacer.settle(first, counted=False)
     second = await waiter
     assert isinstance(second, Lease)
+
+
+def test_a_whole_second_window_is_read_exactly_from_a_rounded_wait() -> None:
+    # The oldest request went at 0.0 (answered 0.01); the refused one at 4.2
+    # (answered 4.21). A 20-s window leaves 15.8 s, said as 16: the bounds
+    # are (19.19, 20.21], and the whole second within them is the window.
+    lower, upper = window_bounds(16.0, 4.2, 4.21, 0.0, 0.01)
+    assert lower < 20.0 <= upper
+    assert guess_window(lower, upper) == 20.0
+
+
+def test_a_window_that_is_not_whole_gets_its_upper_bound() -> None:
+    assert guess_window(9.4, 9.9) == 9.9
+
+
+def test_a_learned_window_that_proves_too_short_grows() -> None:
+    clock = Clock()
+    limits = RateLimits.adaptive()
+    bound, _ = scope_of(limits, clock)
+    for _ in range(3):
+        bound.done(take(bound, MEMBERS, limits), True)  # type: ignore[attr-defined]
+    bound.refused(take(bound, MEMBERS, limits), 5.0, True)  # type: ignore[attr-defined]
+    state = bound.ops[MEMBERS]  # type: ignore[attr-defined]
+    assert state.window == 5.0
+    # Three seconds on, a request sent as the count allowed is refused, and
+    # the server still holds the oldest for 5 s: the window is about 8 s.
+    clock.now += 3.0
+    lease = Lease(MEMBERS, clock.now, 0.0, "99")
+    state.inflight[99] = clock.now
+    state.flight += 1
+    bound.refused(lease, 5.0, True)  # type: ignore[attr-defined]
+    assert state.window == pytest.approx(8.0)

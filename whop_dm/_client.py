@@ -60,8 +60,8 @@ class AsyncClient:
             of yours; it is used as is and never closed by the client.
         api_version (str | None): sent as ``Api-Version-Date`` to pin API behaviour.
         rate_limit (float | None): at most this many requests per second from
-            this client (default: no client-side cap; Whop allows 600 per
-            minute per operation and key).
+            this client, whatever the operation (default: no such cap).
+            Whop's own limit is per operation: see ``rate_limits``.
         on_retry (Callable[[RetryEvent], None] | None): called with a
             `RetryEvent` before each retry wait.
         allow_http (bool): permit a plain-http ``base_url`` to a non-loopback host.
@@ -77,6 +77,12 @@ class AsyncClient:
         tracer_provider (TracerProvider | None): the OpenTelemetry
             ``TracerProvider`` spans come from (default: the global one, once
             an SDK is set up).
+        rate_limits (RateLimits | None): how requests are paced per operation
+            before Whop would refuse them (default ``RateLimits.adaptive()``:
+            start slowly, learn the limit from the first 429, pace exactly
+            from there; ``RateLimits.whop()`` for Whop's documented 600 a
+            minute, ``RateLimits.off()`` for none). A 429 holds only its own
+            operation. See the Rate limits guide.
 
     Example:
         >>> async with whop_dm.AsyncClient() as client:  # doctest: +SKIP
@@ -138,6 +144,16 @@ class AsyncClient:
     def is_closed(self) -> bool:
         """True once `aclose` has run."""
         return self._transport.is_closed
+
+    def rate_limit_held(self) -> dict[str, float]:
+        """Seconds each operation has spent held by the rate limit so far.
+
+        Keyed by operation (``"POST /dm_members"``); the wall time during
+        which at least one request of the operation waited for its budget or
+        for a pause after a 429, not a sum over requests. Empty when nothing
+        was ever held.
+        """
+        return self._transport.pacer.held()
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the session was passed in). Idempotent."""

@@ -33,6 +33,7 @@ from yarl import URL
 
 from ._errors import MissingAPIKeyError
 from ._observe import check_hook, check_tracer_provider
+from ._pacing import RateLimits
 from ._retry import RetryEvent, RetryPolicy
 from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, coerce_timeout
 
@@ -115,6 +116,14 @@ def _retry(value: RetryPolicy | None) -> RetryPolicy:
         return RetryPolicy()
     if not isinstance(value, RetryPolicy):
         raise TypeError("retry must be a whop_dm.RetryPolicy (or None for the default)")
+    return value
+
+
+def _rate_limits(value: RateLimits | None) -> RateLimits:
+    if value is None:
+        return RateLimits.adaptive()
+    if not isinstance(value, RateLimits):
+        raise TypeError("rate_limits must be a whop_dm.RateLimits (or None for the default)")
     return value
 
 
@@ -208,9 +217,9 @@ class ClientConfig:
         max_connections: the most requests in flight at once (default 100).
         headers: extra headers for every request.
         api_version: sent as ``Api-Version-Date`` to pin API behaviour.
-        rate_limit: at most this many requests per second from this client
-            (default: no client-side cap; Whop allows 600 per minute per
-            operation and key).
+        rate_limit: at most this many requests per second from this client,
+            whatever the operation (default: no such cap). Whop's own limit
+            is per operation: see ``rate_limits``.
         on_retry: called with a `RetryEvent` before each retry wait.
         allow_http: permit a plain-http ``base_url`` to a non-loopback host.
         on_request: called with a `RequestEvent` right before each attempt
@@ -225,6 +234,12 @@ class ClientConfig:
             record does not expect. By default (False) the record is kept:
             that field is None, ``record.raw`` holds the JSON as received,
             and a WARNING is logged once per field and operation.
+        rate_limits: how requests are paced per operation before Whop would
+            refuse them, a `RateLimits` (default ``RateLimits.adaptive()``:
+            start slowly, learn the limit from the first 429, pace exactly
+            from there; ``RateLimits.whop()`` for Whop's documented 600 a
+            minute, ``RateLimits.off()`` for none). A 429 holds only its own
+            operation.
     """
 
     # The only positional option, as in the official SDK: Client("key").
@@ -253,6 +268,7 @@ class ClientConfig:
         default=None, validator=_check_tracer_provider, eq=False, hash=False
     )
     strict: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    rate_limits: RateLimits = attrs.field(default=None, converter=_rate_limits, hash=False)
 
     @property
     def default_headers(self) -> dict[str, str]:

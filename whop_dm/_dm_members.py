@@ -58,7 +58,7 @@ class AsyncDmMembers(Resource):
         Needs the ``dms:channel:manage`` scope, and the caller must be an
         admin of the channel. Safe to share across thousands of concurrent
         tasks (``asyncio.gather``): the client bounds its connections and
-        pauses every request when the server rate-limits one.
+        paces requests per operation under the rate limit.
 
         Args:
             channel_id: the channel (``feed_...``).
@@ -103,7 +103,7 @@ class AsyncDmMembers(Resource):
 
         A fixed pool of ``concurrency`` workers pulls pairs from ``pairs`` as
         it goes, so a generator of millions is never held in memory, and the
-        client-wide rate-limit pause and ``max_connections`` apply as to any
+        per-operation rate-limit pacing and ``max_connections`` apply as to any
         call. Every pair read ends in exactly one of ``added``, ``failed`` or
         ``skipped``, or is counted in ``duplicates`` when an equal pair came
         earlier (that one is made once). Per-pair errors (an unknown user, a

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
-import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import attrs
 
 from ._errors import RateLimitError
+from ._log import fields, logger
 
 __all__ = [
     "ANSWER",
@@ -43,8 +44,6 @@ __all__ = [
     "Store",
     "key_scope",
 ]
-
-logger = logging.getLogger("whop_dm")
 
 # While the limit of an operation is unknown, it starts with this many
 # requests in flight, and the allowance doubles each time the number of
@@ -59,8 +58,46 @@ SLOW_START_GROWTH = 32
 LOG_CAP = 4096
 # A grant never answered (its process died) stops counting after this long.
 STALE_AFTER = 300.0
-# The wait hint meaning "until one of the requests in flight is answered".
+# How often a request waiting for an answer asks a shared store again.
+SHARED_POLL = 0.01
+# The wait hints meaning "until one of the requests in flight is answered":
+# for a full budget, and for the slow start's allowance (not reported as held
+# by the rate limit: nothing was refused or counted full yet).
 ANSWER = -1.0
+SLOW = -2.0
+
+
+class Pause(float):
+    """A wait that is a pause asked by the server (a 429), not the budget's."""
+
+    __slots__ = ()
+
+
+def window_bounds(
+    retry_after: float, sent: float, answered: float, oldest_sent: float, oldest_answered: float
+) -> tuple[float, float]:
+    """What a 429 tells of the window: ``lower < window <= upper``.
+
+    The server says when its oldest counted request leaves the window, in
+    whole seconds rounded up (``retry_after``). That request, taken as our
+    oldest answered one, reached the server between ``oldest_sent`` and
+    ``oldest_answered``; the refused one between ``sent`` and ``answered``.
+    """
+    upper = retry_after + answered - oldest_sent
+    lower = retry_after - 1.0 + sent - oldest_answered
+    return lower, upper
+
+
+def guess_window(lower: float, upper: float) -> float:
+    """The window to pace by, from its bounds: never shorter than it may be.
+
+    Windows are whole seconds in practice (Whop's is 60), and the bounds are
+    about a second apart: the largest whole number within them is then the
+    window itself, where the upper bound alone would overshoot by up to a
+    second per window. A window that is not whole gets the upper bound.
+    """
+    whole = float(math.floor(upper))
+    return whole if whole > lower and whole > 0 else upper
 
 
 def key_scope(api_key: str) -> str:
@@ -296,7 +333,7 @@ class _MemoryScope:
             now = self.clock()
         state = self.op(operation)
         if now < state.paused_until:
-            return state.paused_until - now
+            return Pause(state.paused_until - now)
         if rules.pacing:
             limit, window = self.effective(state, rules)
             log = state.log
@@ -311,7 +348,7 @@ class _MemoryScope:
             elif rules.slow_start and state.flight >= max(
                 SLOW_START, state.ok // SLOW_START_GROWTH
             ):
-                return ANSWER
+                return SLOW
         state.flight += 1
         self._ids += 1
         state.inflight[self._ids] = now
@@ -367,17 +404,18 @@ class _MemoryScope:
         self, state: _Op, lease: Lease, retry_after: float, window: float | None, now: float
     ) -> None:
         log = state.log
-        if window is None:
+        if window is None and log:
+            lower, upper = window_bounds(retry_after, lease.granted, now, *log[0])
+            if state.window is not None and lower > state.window:
+                # A learned window proved too short: take what this 429 says.
+                state.window = upper
             window = state.window
-        if window is None and self.prior is not None:
-            window = self.prior[1]
+            if window is None and self.prior is not None:
+                window = self.prior[1]
+            if window is None:
+                window = guess_window(lower, upper)
         if window is None:
-            if not log:
-                return
-            # The server's oldest counted request frees in `retry_after`
-            # (rounded up to whole seconds): the window is at most that plus
-            # the time since that request was sent, taken as our oldest kept.
-            window = retry_after + now - log[0][0]
+            return
         horizon = now - window
         counted = sum(1 for _, answered in log if answered > horizon)
         # Requests sent before this one and still unanswered were counted first.
@@ -430,6 +468,8 @@ class Pacer:
         self._holding: dict[str, list[float]] = {}
         # A sleep that returns early (a test's) is taken to have waited anyway.
         self._skipped = 0.0
+        # Shared stores: wakes the requests of this process waiting for an answer.
+        self._answered: dict[str, asyncio.Event] = {}
 
     @property
     def shared(self) -> bool:
@@ -465,7 +505,35 @@ class Pacer:
 
     def paused_for(self, operation: str) -> float:
         """Seconds this process knows ``operation`` is paused for (0.0 when open)."""
-        return self._store.local_pause(operation)
+        local = self._local
+        if local is None:
+            return self._store.local_pause(operation)
+        state = local.ops.get(operation)
+        if state is None:
+            return 0.0
+        return max(0.0, state.paused_until - (local.clock() + self._skipped))
+
+    def try_now(self, operation: str) -> Lease | None:
+        """A lease at once when the in-process store grants one, else None.
+
+        The transport's fast path: no coroutine for a request that does not wait.
+        """
+        local = self._local
+        if local is None:
+            return None
+        rules = self._rules.get(operation)
+        if rules is None:
+            rules = self.rules(operation)
+        got = local.grant(operation, rules, local.clock() + self._skipped)
+        return got if isinstance(got, Lease) else None
+
+    def settle_now(self, lease: Lease, counted: bool) -> bool:
+        """`settle` without a coroutine for the in-process store; False when shared."""
+        local = self._local
+        if local is None:
+            return False
+        local.done(lease, counted, local.clock() + self._skipped)
+        return True
 
     async def acquire(self, operation: str) -> Lease:
         """Wait until ``operation`` may send; the lease says how long that took."""
@@ -480,21 +548,25 @@ class Pacer:
         return await self._wait(operation, rules, got)
 
     async def _wait(self, operation: str, rules: OpRules, wait: float) -> Lease:
-        started = time.monotonic()
-        self._hold_start(operation)
+        started = 0.0
         try:
             # Each round either sleeps a computed wait or waits for an answer
             # in flight, so the loop ends once the budget frees.
             while True:
-                if wait > self._max_wait:
+                # Only a server's pause fails fast: a wait for the budget is
+                # at most a window, and is what pacing is for.
+                if isinstance(wait, Pause) and wait > self._max_wait:
                     raise RateLimitError(
-                        f"{operation} not sent: the rate limit holds it for another "
+                        f"{operation} not sent: the server asked to hold it for another "
                         f"{wait:.0f}s, longer than max_retry_after",
                         status_code=429,
                         type="rate_limit_exceeded",
                         retry_after=wait,
                     )
-                if wait == ANSWER:
+                if not started and wait != SLOW:
+                    started = time.monotonic()
+                    self._hold_start(operation)
+                if wait in (ANSWER, SLOW):
                     await self._until_answer(operation)
                 else:
                     before = time.monotonic()
@@ -507,19 +579,30 @@ class Pacer:
                 else:
                     got = await self._store.try_acquire(operation, rules)
                 if isinstance(got, Lease):
-                    got.held = time.monotonic() - started
+                    got.held = time.monotonic() - started if started else 0.0
                     return got
                 wait = got
         finally:
-            self._hold_end(operation)
+            if started:
+                self._hold_end(operation)
 
     async def _until_answer(self, operation: str) -> None:
         local = self._local
-        if local is None:
-            # Another process's answer frees the slot: poll the shared store.
-            await self._sleep(0.01)
+        if local is not None:
+            await local.answered_event(operation).wait()
             return
-        await local.answered_event(operation).wait()
+        # An answer in this process, or, as other processes' answers free
+        # slots too, a short poll of the shared store: whichever comes first.
+        event = self._answered.get(operation)
+        if event is None:
+            event = self._answered[operation] = asyncio.Event()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(event.wait(), SHARED_POLL)
+
+    def _wake(self, operation: str) -> None:
+        event = self._answered.pop(operation, None)
+        if event is not None:
+            event.set()
 
     async def settle(self, lease: Lease, counted: bool) -> None:
         """The request got an answer (or failed): its slot starts to age out."""
@@ -528,6 +611,7 @@ class Pacer:
             local.done(lease, counted, local.clock() + self._skipped)
         else:
             await self._store.settle(lease, counted)
+            self._wake(lease.operation)
 
     async def refuse(self, lease: Lease, retry_after: float, *, learn: bool) -> None:
         """A 429 answered ``lease``: hold its operation ``retry_after`` seconds.
@@ -544,9 +628,11 @@ class Pacer:
             )
         else:
             started = await self._store.refuse(lease, retry_after, learn, window)
+            self._wake(lease.operation)
         if started > 0:
             logger.warning(
                 "%s: rate limited by the server; holding this operation for %.1fs",
                 lease.operation,
                 started,
+                extra=fields(operation=lease.operation, status=429, wait=started),
             )

@@ -19,21 +19,23 @@ requests, which are retried as usual.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._log import logger
 from ._pacing import (
     ANSWER,
     LOG_CAP,
+    SLOW,
     SLOW_START,
     SLOW_START_GROWTH,
     STALE_AFTER,
     Lease,
     MemoryStore,
     OpRules,
+    Pause,
 )
 
 if TYPE_CHECKING:
@@ -41,10 +43,11 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisStore"]
 
-logger = logging.getLogger("whop_dm")
-
 # How long the store paces in-process before trying an unreachable Redis again.
 RETRY_REDIS_AFTER = 5.0
+# Connections to Redis per event loop, and how long a script may queue for one.
+POOL_SIZE = 16
+POOL_TIMEOUT = 10.0
 # Keys unused this long disappear (at least two windows are always kept).
 KEY_TTL = 3600
 
@@ -73,7 +76,7 @@ _ACQUIRE = (
 local state, flight, log, prior = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now = now_()
 local paused = num(redis.call('HGET', state, 'paused')) or 0
-if now < paused then return {{0, fmt(paused - now)}} end
+if now < paused then return {{0, fmt(paused - now), 1}} end
 redis.call('ZREMRANGEBYSCORE', flight, '-inf', now - tonumber(ARGV[7]))
 local in_flight = redis.call('ZCARD', flight)
 if ARGV[6] == '1' then
@@ -98,7 +101,7 @@ if ARGV[6] == '1' then
   elseif ARGV[5] == '1' then
     local ok = num(redis.call('HGET', state, 'ok')) or 0
     if in_flight >= math.max({SLOW_START}, math.floor(ok / {SLOW_START_GROWTH})) then
-      return {{0, '-1'}}
+      return {{0, '-2'}}
     end
   end
 end
@@ -136,12 +139,20 @@ local grant, retry_after = tonumber(ARGV[3]), tonumber(ARGV[4])
 local removed = redis.call('ZREM', flight, ARGV[2])
 local paused = num(redis.call('HGET', state, 'paused')) or 0
 if removed == 1 and ARGV[5] == '1' and retry_after > 0 then
-  local window = num(ARGV[6]) or num(redis.call('HGET', state, 'window'))
-    or num(redis.call('HGET', prior, 'window'))
-  if not window then
-    local oldest = redis.call('ZRANGE', log, 0, 0)
-    if oldest[1] then
-      window = retry_after + now - tonumber(string.match(oldest[1], '^[^|]+'))
+  local window = num(ARGV[6])
+  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
+  if not window and oldest[1] then
+    -- As window_bounds and guess_window in _pacing.py.
+    local upper = retry_after + now - tonumber(string.match(oldest[1], '^[^|]+'))
+    local lower = retry_after - 1 + grant - tonumber(oldest[2])
+    local learned = num(redis.call('HGET', state, 'window'))
+    if learned and lower > learned then
+      redis.call('HSET', state, 'window', fmt(upper))
+    end
+    window = num(redis.call('HGET', state, 'window')) or num(redis.call('HGET', prior, 'window'))
+    if not window then
+      local whole = math.floor(upper)
+      if whole > lower and whole > 0 then window = whole else window = upper end
     end
   end
   if window then
@@ -245,7 +256,12 @@ class RedisStore:
             import redis.asyncio as redis_asyncio
 
             assert self._url is not None
-            client = redis_asyncio.Redis.from_url(self._url)
+            # A blocking pool: hundreds of requests asking at once queue for a
+            # connection instead of failing with MaxConnectionsError.
+            pool = redis_asyncio.BlockingConnectionPool.from_url(
+                self._url, max_connections=POOL_SIZE, timeout=POOL_TIMEOUT
+            )
+            client = redis_asyncio.Redis(connection_pool=pool)
             self._per_loop[loop] = client
         return client
 
@@ -289,6 +305,7 @@ class RedisStore:
         self._scripts.clear()
         for client in clients:
             await client.aclose()
+            await client.connection_pool.disconnect()
 
 
 class _RedisScope:
@@ -328,7 +345,7 @@ class _RedisScope:
         token = uuid.uuid4().hex
         try:
             acquire = store._scripts_now()[0]
-            got, value = await acquire(
+            got = await acquire(
                 keys=self.keys(operation),
                 args=[
                     store._now_arg(),
@@ -345,9 +362,13 @@ class _RedisScope:
             store._went_down(error)
             return self._fallback.grant(operation, rules)
         store._came_back()
-        if int(got) == 1:
-            return Lease(operation, float(value), 0.0, token)
-        wait = float(value)
+        if int(got[0]) == 1:
+            return Lease(operation, float(got[1]), 0.0, token)
+        wait = float(got[1])
+        if len(got) > 2:
+            return Pause(wait)
+        if wait == SLOW:
+            return SLOW
         return ANSWER if wait < 0 else wait
 
     async def settle(self, lease: Lease, counted: bool) -> None:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
 import time
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._errors import APIConnectionError, APIError, WhopError
+from ._errors import APIConnectionError, APIError, RateLimitError, WhopError
 from ._log import fields, logger
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class RetryPolicy:
     PATCH or DELETE carries one ``Idempotency-Key`` on all its attempts).
 
     ``sleep`` is the coroutine used for every wait (retry backoff and the
-    client-wide rate-limit pause); tests replace it, see `instant`.
+    rate-limit pacing and pauses); tests replace it, see `instant`.
 
     Example:
         >>> RetryPolicy(max_attempts=5, deadline=30.0).max_attempts
@@ -150,6 +151,11 @@ class RetryEvent:
         attempt: the number of the attempt that failed (1-based).
         wait: seconds until the next attempt.
         cause: the error of the failed attempt.
+        operation: what Whop counts its rate limit on: the method and the
+            route template (``POST /dm_members``, ``GET /dm_channels/{id}``).
+        held: seconds the failed attempt was held by the rate limit before
+            it was sent (0.0 when it went at once). After a 429, ``wait`` is
+            how long the operation is held now.
     """
 
     method: str
@@ -157,11 +163,16 @@ class RetryEvent:
     attempt: int
     wait: float
     cause: WhopError
+    operation: str = ""
+    held: float = 0.0
 
 
 def _log_retry(event: RetryEvent, operation: str) -> None:
     cause = event.cause
-    logger.warning(
+    # A 429 is logged once per pause by the pacer, not once per refused request.
+    level = logging.DEBUG if isinstance(cause, RateLimitError) else logging.WARNING
+    logger.log(
+        level,
         "retrying %s %s in %.2fs after attempt %d failed: %s",
         event.method,
         event.path,
@@ -185,14 +196,16 @@ class _Attempts:
     answer back, so the decision and the wait can never disagree.
     """
 
-    __slots__ = ("_decided", "hook", "policy", "request")
+    __slots__ = ("_decided", "held", "hook", "policy", "request")
 
     def __init__(
         self,
         policy: RetryPolicy,
         request: Request,
         hook: Callable[[RetryEvent], None] | None,
+        held: list[float] | None = None,
     ) -> None:
+        self.held = held
         self.policy = policy
         self.request = request
         self.hook = hook
@@ -215,14 +228,23 @@ class _Attempts:
         if deadline is None:
             return False
         # Give up now rather than sleep past the deadline.
-        return time.monotonic() - self.request.started + state.upcoming_sleep >= deadline
+        started = self.request.started
+        if self.held is not None:
+            started += self.held[1]  # time held by the rate limit is not counted
+        return time.monotonic() - started + state.upcoming_sleep >= deadline
 
     def before_sleep(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         assert isinstance(exc, WhopError)
         request = self.request
         event = RetryEvent(
-            request.method, request.path, state.attempt_number, state.upcoming_sleep, exc
+            request.method,
+            request.path,
+            state.attempt_number,
+            state.upcoming_sleep,
+            exc,
+            request.operation,
+            0.0 if self.held is None else self.held[0],
         )
         _log_retry(event, request.operation)
         if self.hook is not None:
@@ -233,6 +255,7 @@ def attempts(
     policy: RetryPolicy,
     request: Request,
     hook: Callable[[RetryEvent], None] | None = None,
+    held: list[float] | None = None,
 ) -> tenacity.AsyncRetrying:
     """The tenacity loop that runs every attempt of ``request``.
 
@@ -243,7 +266,7 @@ def attempts(
     # never sends a request should not pay for it at import time.
     import tenacity
 
-    strategy = _Attempts(policy, request, hook)
+    strategy = _Attempts(policy, request, hook, held)
     return tenacity.AsyncRetrying(
         retry=strategy.retry,
         wait=strategy.wait,

@@ -391,6 +391,11 @@ class Client:
         """The API root requests go to."""
         return self._async.base_url
 
+    def rate_limit_held(self) -> dict[str, float]:
+        """Seconds each operation has spent held by the rate limit so far (see
+        `AsyncClient.rate_limit_held`)."""
+        return self._async.rate_limit_held()
+
     @property
     def is_closed(self) -> bool:
         """True once `close` has run."""

@@ -32,14 +32,14 @@ from ._errors import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
-    RateLimitError,
     ResponseDecodeError,
     WhopError,
     error_from_response,
 )
-from ._gate import RateLimitGate
+from ._gate import RequestRateCap
 from ._log import fields, logger
 from ._observe import CallObserver, Observer
+from ._pacing import Pacer
 from ._retry import attempts
 from ._version import __version__
 
@@ -157,7 +157,10 @@ class Transport:
         self._state = _State.UNOPENED
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
-        self._gate = RateLimitGate(retry.sleep, rate_limit)
+        self._cap = RequestRateCap(rate_limit) if rate_limit is not None else None
+        self._pacer = Pacer(
+            config.rate_limits, api_key, sleep=retry.sleep, max_wait=retry.max_retry_after
+        )
         self._on_retry = on_retry
         self._observer = Observer(
             base_url=base_url,
@@ -179,8 +182,14 @@ class Transport:
         return self._observer
 
     @property
-    def gate(self) -> RateLimitGate:
-        return self._gate
+    def pacer(self) -> Pacer:
+        return self._pacer
+
+    def held_seconds(self) -> float:
+        """Seconds this client's operations have been held by the rate limit,
+        added up over operations (each counted in wall time, not per request):
+        what bulk progress reports as ``held``."""
+        return sum(self._pacer.held().values())
 
     def _open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -265,9 +274,13 @@ class Transport:
 
     async def _run(self, request: Request, call: CallObserver | None) -> Any:
         """Every attempt of ``request``, in the retry policy's loop."""
-        async for attempt in attempts(self._retry, request, self._on_retry):
+        # How long the latest attempt was held by pacing (for the retry
+        # event), and all attempts together: time held waiting for the rate
+        # limit does not count against the call's deadline.
+        held = [0.0, 0.0]
+        async for attempt in attempts(self._retry, request, self._on_retry, held):
             with attempt:
-                return await self._attempt(request, attempt.retry_state.attempt_number, call)
+                return await self._attempt(request, attempt.retry_state.attempt_number, call, held)
         # Unreachable: tenacity either returns from the block above or re-raises.
         raise AssertionError("the retry loop ended without an answer")
 
@@ -304,27 +317,70 @@ class Transport:
         )
 
     async def _attempt(
-        self, request: Request, number: int, call: CallObserver | None = None
+        self,
+        request: Request,
+        number: int,
+        call: CallObserver | None = None,
+        held: list[float] | None = None,
     ) -> Any:
         """One attempt of ``request``: its answer as JSON, or its error raised.
 
-        The attempt waits for a connection slot of its own, then for the
-        pacing (`_pace`), then is sent.
+        The attempt first waits for its operation's budget (the pacer), then
+        for a connection slot of its own, then is sent. Pacing comes first so
+        that an operation held by the rate limit never sits on connections
+        the other operations need.
         """
-        assert self._slots is not None
-        async with self._slots:
-            # Paced once a slot is ours, right before sending: a request that
-            # queued for a connection while a 429 arrived must wait it out too.
-            held = await self._pace(request)
-            if call is not None:
-                call.sending(number, held)
-            sent_at = time.monotonic()
+        if held is None:
+            held = [0.0, 0.0]
+        slots = self._slots
+        assert slots is not None
+        pacer = self._pacer
+        operation = request.operation
+        while True:
+            lease = pacer.try_now(operation)
+            if lease is None:
+                lease = await pacer.acquire(operation)
+            held[0] = lease.held
+            held[1] += lease.held
+            await slots.acquire()
+            # A 429 may have paused the operation while this request queued for
+            # a connection: it waits the pause out rather than be refused too.
+            if not pacer.paused_for(operation):
+                break
+            slots.release()
+            await pacer.settle(lease, counted=False)
+        try:
             try:
-                status, headers, raw = await self._send(request)
-            except WhopError as exc:
+                if self._cap is not None:
+                    await self._cap.wait()
                 if call is not None:
-                    call.answered(number, None, None, exc)
-                raise
+                    call.sending(number, lease.held)
+                sent_at = time.monotonic()
+                status, headers, raw = await self._send(request, held[1])
+            finally:
+                slots.release()
+        except WhopError as exc:
+            if call is not None:
+                call.answered(number, None, None, exc)
+            # Unknown whether the server counted it, unless it was never sent.
+            not_sent = isinstance(exc, APIConnectionError) and exc.request_not_sent
+            await pacer.settle(lease, counted=not not_sent)
+            raise
+        except BaseException:
+            await pacer.settle(lease, counted=True)
+            raise
+        if status == 429:
+            error = error_from_response(status, headers, raw, redact=self._api_key)
+            if call is not None:
+                call.answered(number, status, error.request_id, error)
+            wait = error.retry_after
+            # Whop's wait is in whole seconds, rounded up: enough to learn from.
+            await pacer.refuse(
+                lease, self._retry.backoff(1) if wait is None else wait, learn=wait is not None
+            )
+            raise error
+        if not pacer.settle_now(lease, counted=True):
+            await pacer.settle(lease, counted=True)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d)",
@@ -357,42 +413,7 @@ class Transport:
         error = error_from_response(status, headers, raw, redact=self._api_key)
         if call is not None:
             call.answered(number, status, error.request_id, error)
-        if isinstance(error, RateLimitError):
-            self._rate_limited(request, error)
         raise error
-
-    async def _pace(self, request: Request) -> float:
-        """Hold ``request`` until it may be sent: today, the client-wide 429 pause.
-
-        Returns the seconds it was held (reported to hooks and spans as ``held``).
-
-        Raises `RateLimitError` without sending when the server asked for a
-        longer wait than the policy will sleep: a request spent to learn that
-        again would be wasted.
-        """
-        gate = self._gate
-        if not gate.may_block:
-            return 0.0
-        held = gate.paused_for
-        if held > self._retry.max_retry_after:
-            raise RateLimitError(
-                f"{request.method} {request.path} not sent: the server asked this client "
-                f"to wait {held:.0f}s, longer than max_retry_after",
-                status_code=429,
-                type="rate_limit_exceeded",
-                retry_after=held,
-            )
-        since = time.monotonic()
-        await gate.wait()
-        return time.monotonic() - since
-
-    def _rate_limited(self, request: Request, error: RateLimitError) -> None:
-        """After a 429: every request of the client holds until the server's wait
-        has passed (or, past ``max_retry_after``, fails at once in `_pace`)."""
-        wait = error.retry_after
-        if wait is None:
-            wait = self._retry.backoff(1)
-        self._gate.pause(wait)
 
     def _attempt_timeout(self, started: float) -> aiohttp.ClientTimeout:
         """The client's timeout, cut to what is left of the call's deadline."""
@@ -407,7 +428,9 @@ class Transport:
             total=remaining, sock_connect=min(self._timeout.connect, remaining)
         )
 
-    async def _send(self, request: Request) -> tuple[int, CIMultiDictProxy[str], bytes]:
+    async def _send(
+        self, request: Request, held: float = 0.0
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         """Put ``request`` on the wire once; its status, headers and body."""
         session = self._session
         if session is None or self._state is not _State.OPENED:
@@ -420,7 +443,7 @@ class Transport:
                 data=request.body,
                 headers=request.headers,
                 params=request.params,
-                timeout=self._attempt_timeout(request.started),
+                timeout=self._attempt_timeout(request.started + held),
                 # Never followed: an API call has no business being
                 # redirected, and a redirect must not carry the key away.
                 allow_redirects=False,

@@ -27,10 +27,22 @@ def test_demo_human_summary_without_faults_counts_no_retries() -> None:
     assert run.code == 0, run.output
     fields = dict(
         re.findall(
-            r"^(channels|added|failed|retries|requests|elapsed|req/s) +(\S+)", run.stdout, re.M
+            r"^(channels|added|failed|retries|held by rate limit|requests|elapsed|req/s) +(\S+)",
+            run.stdout,
+            re.M,
         )
     )
-    assert set(fields) == {"channels", "added", "failed", "retries", "requests", "elapsed", "req/s"}
+    assert set(fields) == {
+        "channels",
+        "added",
+        "failed",
+        "retries",
+        "held by rate limit",
+        "requests",
+        "elapsed",
+        "req/s",
+    }
+    assert fields["held by rate limit"] == "0.00"
     assert fields["added"] == "50"
     assert fields["failed"] == "0"
     assert fields["retries"] == "0"
@@ -47,3 +59,5 @@ def test_demo_faults_are_retried() -> None:
     summary = json.loads(run.stdout)
     assert summary["retries"] > 0
     assert summary["added"] == 10
+    # The time held by the rate limit is reported (the demo's 429s ask for no wait).
+    assert summary["held_s"] >= 0

@@ -187,3 +187,27 @@ def test_a_progress_bar_is_drawn_when_stderr_is_a_terminal(fake: FakeWhop) -> No
     assert "adding members" in terminal
     assert "10/10" in terminal
     assert "added 10 members to 1 channel" in completed.stdout
+
+
+def test_time_held_by_the_rate_limit_is_shown(tmp_path: Path) -> None:
+    from .conftest import USERS, run_whop_dm
+
+    # Five adds a second: twelve users meet the limit, the first 429 teaches
+    # it, and the rest of the run is held until the window has room.
+    with FakeWhop.in_thread(rate_limit_per_minute=5, rate_limit_window=1.0) as limited:
+        limited.add_user(ADMIN)
+        for user_id in USERS[:13]:
+            limited.add_user(user_id)
+        limited.add_api_key(API_KEY, user_id=ADMIN)
+        channel_id = new_channel(limited, USERS[0])
+        env = command_env(WHOP_BASE_URL=limited.base_url, WHOP_API_KEY=API_KEY)
+        human = run_whop_dm("members", "add", "--channel", channel_id, *USERS[1:7], env=env)
+        as_json = run_whop_dm(
+            "members", "add", "--channel", channel_id, *USERS[7:13], "--json", env=env
+        )
+    assert human.code == 0, human.output
+    assert "by the rate limit: POST /dm_members" in human.stdout
+    assert as_json.code == 0, as_json.output
+    held = json.loads(as_json.stdout)["held_s"]
+    assert set(held) == {"POST /dm_members"}
+    assert held["POST /dm_members"] > 0

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,9 +79,10 @@ class RedisServer:
         for _ in range(500):  # bounded: up to about 10 s for the server to listen
             if self.process.poll() is not None:
                 raise RuntimeError(f"redis-server exited at start with {self.process.returncode}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
-            ) as sock:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock,
+            ):
                 sock.sendall(b"PING\r\n")
                 if sock.recv(16).startswith(b"+PONG"):
                     return
@@ -114,7 +115,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
+async def redis_url(redis_server: RedisServer) -> str:
     """The server's URL, emptied before each test (and restarted if a test stopped it)."""
     import redis.asyncio
 
@@ -125,4 +126,4 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
         await client.flushall()
     finally:
         await client.aclose()
-    yield redis_server.url
+    return redis_server.url

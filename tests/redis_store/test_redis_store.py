@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio
 
 from whop_dm import RateLimits, RedisStore
-from whop_dm._pacing import ANSWER, Lease, OpRules, key_scope
+from whop_dm._pacing import ANSWER, SLOW, Lease, OpRules, key_scope
 
 from .conftest import RedisServer
 
@@ -108,10 +108,12 @@ async def test_the_slow_start_is_shared(store: RedisStore) -> None:
     first, second = store.bind(key_scope(KEY)), store.bind(key_scope(KEY))
     assert isinstance(await first.try_acquire(MEMBERS, rules(limits)), Lease)
     assert isinstance(await second.try_acquire(MEMBERS, rules(limits)), Lease)
-    assert await first.try_acquire(MEMBERS, rules(limits)) == ANSWER
+    assert await first.try_acquire(MEMBERS, rules(limits)) == SLOW
 
 
-async def test_a_429_teaches_every_client_the_limit(store: RedisStore, clock: Clock) -> None:
+async def test_a_429_teaches_every_client_the_limit(
+    store: RedisStore, clock: Clock, redis_url: str
+) -> None:
     limits = RateLimits.adaptive()
     first, second = store.bind(key_scope(KEY)), store.bind(key_scope(KEY))
     for _ in range(4):
@@ -122,12 +124,17 @@ async def test_a_429_teaches_every_client_the_limit(store: RedisStore, clock: Cl
     refused = await second.try_acquire(MEMBERS, rules(limits))
     assert isinstance(refused, Lease)
     await second.refuse(refused, 10.0, True, None)
-    clock.now += 10.0
-    # Four answers within the learned window of about 10.4 s: the budget is full
-    # until the first of them leaves it.
-    wait = await first.try_acquire(MEMBERS, rules(limits))
-    assert isinstance(wait, float)
-    assert 0.0 < wait <= 0.5
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        state = await client.hgetall(f"whop_dm:rl:{key_scope(KEY)}:{MEMBERS}:state")
+    finally:
+        await client.aclose()
+    # "Try again in 10 seconds." 0.4 s after the oldest went: a 10-s window.
+    assert int(state[b"limit"]) == 4
+    assert float(state[b"window"]) == 10.0
+    clock.now += 9.8
+    # Still within the pause the 429 asked for (from 0.4 s to 10.4 s).
+    assert await first.try_acquire(MEMBERS, rules(limits)) == pytest.approx(0.2)
     # Another operation starts from the learned limit, not from the slow start.
     leases = [await second.try_acquire(MESSAGES, rules(limits, MESSAGES)) for _ in range(5)]
     assert [isinstance(lease, Lease) for lease in leases] == [True] * 4 + [False]

@@ -216,6 +216,7 @@ def demo(
                 ("added", f"{summary.added}"),
                 ("failed", f"{summary.failed + summary.skipped}"),
                 ("retries", f"{summary.retries}"),
+                ("held by rate limit", f"{summary.held_s:.2f} s"),
                 ("requests", f"{summary.requests}"),
                 ("elapsed", f"{summary.elapsed_s:.2f} s"),
                 ("req/s", f"{summary.requests_per_second:.0f}"),
@@ -469,7 +470,8 @@ def members_add(
                         on_progress=on_progress,
                         journal=journal,
                     )
-        return output.bulk(result)
+            held = client.rate_limit_held()
+        return output.bulk(result, held=held)
 
     def interrupted(output: Output) -> None:
         output.interrupted(last[-1] if last else None, total, journal)

@@ -47,6 +47,7 @@ class DemoSummary:
     retries: int
     requests: int
     elapsed_s: float
+    held_s: float = 0.0
 
     @property
     def requests_per_second(self) -> float:
@@ -56,6 +57,7 @@ class DemoSummary:
         return {
             **attrs.asdict(self),
             "elapsed_s": round(self.elapsed_s, 3),
+            "held_s": round(self.held_s, 3),
             "requests_per_second": round(self.requests_per_second, 1),
         }
 
@@ -108,6 +110,7 @@ async def run_demo(
                 result = await client.dm_members.bulk_create(
                     pairs, concurrency=concurrency, on_progress=on_progress
                 )
+            held = client.rate_limit_held()
         elapsed = time.perf_counter() - started
         fake.chaos(0)
         summary = DemoSummary(
@@ -118,5 +121,6 @@ async def run_demo(
             retries=retries,
             requests=len(fake.requests),
             elapsed_s=elapsed,
+            held_s=max(held.values(), default=0.0),
         )
     return summary, result

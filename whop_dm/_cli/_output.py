@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -349,8 +349,13 @@ class Output:
         if journal is not None:
             click.echo("whop-dm: run the same command again to resume the job", err=True)
 
-    def bulk(self, result: BulkAddResult) -> int:
-        """Show a bulk result (failures listed) and return the exit code it deserves."""
+    def bulk(self, result: BulkAddResult, *, held: Mapping[str, float] | None = None) -> int:
+        """Show a bulk result (failures listed) and return the exit code it deserves.
+
+        ``held``: seconds each operation was held by the rate limit, shown
+        when any was.
+        """
+        held = {op: seconds for op, seconds in (held or {}).items() if seconds > 0}
         code = bulk_exit_code(result)
         if self.json_mode:
             self.emit_json(
@@ -367,6 +372,7 @@ class Output:
                     "stopped_by": (
                         None if result.stopped_by is None else _error_json(result.stopped_by)
                     ),
+                    "held_s": {op: round(seconds, 3) for op, seconds in held.items()},
                 }
             )
             return code
@@ -393,6 +399,8 @@ class Output:
             self.out.print(escape(f"skipped  {channel_id},{user_id}"))
         if result.duplicates:
             self.out.print(f"{result.duplicates} repeated pair(s) sent once")
+        for operation, seconds in held.items():
+            self.out.print(escape(f"held {seconds:.1f} s by the rate limit: {operation}"))
         if result.stopped_by is not None:
             self.error(result.stopped_by, hint="the run stopped here")
         if not result.ok:
