@@ -265,10 +265,16 @@ def run_one(runner: str, limit: int, window: float) -> dict[str, Any]:
     return out
 
 
-def run_group(reps: int, limit: int, window: float, log: Callable[[str], None]) -> dict[str, Any]:
-    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in RUNNERS}
+def run_group(
+    reps: int,
+    limit: int,
+    window: float,
+    log: Callable[[str], None],
+    runners: tuple[str, ...] = RUNNERS,
+) -> dict[str, Any]:
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in runners}
     for rep in range(reps):
-        for name in RUNNERS:
+        for name in runners:
             result = run_one(name, limit, window)
             result["rep"] = rep
             samples[name].append(result)
@@ -307,8 +313,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument("--runner", choices=RUNNERS, action="append", help="default: both")
     args = parser.parse_args(argv)
-    samples = run_group(args.reps, args.limit, args.window, lambda s: print(s, file=sys.stderr))
+    samples = run_group(
+        args.reps,
+        args.limit,
+        args.window,
+        lambda s: print(s, file=sys.stderr),
+        tuple(args.runner or RUNNERS),
+    )
     print(json.dumps(samples, indent=2))
     return 0
 

@@ -51,7 +51,7 @@ __all__ = [
 # limit is finally met, at most about (limit / GROWTH) requests are in flight,
 # so few are refused; against a server that never refuses, the allowance
 # passes any connection pool within a few hundred requests.
-SLOW_START = 2
+SLOW_START = 4
 SLOW_START_GROWTH = 32
 # Answered requests kept per operation while its limit is unknown (what the
 # first 429 is read against). Bounds the memory of a long job.
@@ -195,7 +195,7 @@ class RateLimits:
     def adaptive(cls, *, store: Store | None = None) -> RateLimits:
         """The client's default: the limit is learned, not assumed.
 
-        Each operation starts with a couple of requests in flight, one more
+        Each operation starts with four requests in flight, one more
         for every 32 answered, so a server that never refuses is not slowed
         past the first few hundred requests. The first 429's "Try again in N
         seconds." then tells how many requests the window holds and how long
@@ -224,12 +224,18 @@ class RateLimits:
 
 @attrs.define(eq=False, slots=True)
 class Lease:
-    """One request's slot in its operation's budget, from send to answer."""
+    """One request's slot in its operation's budget, from send to answer.
+
+    ``held``: seconds the request waited because of the rate limit (a full
+    budget or a pause); ``waited``: all its time in the pacer, the slow
+    start's turns included.
+    """
 
     operation: str
     granted: float
     held: float
     token: str = ""
+    waited: float = 0.0
 
 
 class Store(Protocol):
@@ -303,6 +309,8 @@ class _MemoryScope:
         # A limit learned on one operation: the first guess for the others,
         # since Whop documents one default for every operation.
         self.prior: tuple[int, float] | None = None
+        # What the 429s so far tell of the window: lower < window <= upper.
+        self.bounds: tuple[float, float] | None = None
         self._ids = 0
 
     def op(self, operation: str) -> _Op:
@@ -404,16 +412,20 @@ class _MemoryScope:
         self, state: _Op, lease: Lease, retry_after: float, window: float | None, now: float
     ) -> None:
         log = state.log
-        if window is None and log:
+        learned_window = window is None and bool(log)
+        if learned_window:
+            # Whop documents one window for every operation: each 429, on any
+            # operation of the key, narrows the same bounds.
             lower, upper = window_bounds(retry_after, lease.granted, now, *log[0])
-            if state.window is not None and lower > state.window:
-                # A learned window proved too short: take what this 429 says.
-                state.window = upper
-            window = state.window
-            if window is None and self.prior is not None:
-                window = self.prior[1]
-            if window is None:
-                window = guess_window(lower, upper)
+            if self.bounds is not None:
+                low, high = max(self.bounds[0], lower), min(self.bounds[1], upper)
+                # Bounds that no longer meet (a window that is not what we
+                # took our oldest request for): start again from this 429.
+                lower, upper = (low, high) if low < high else (lower, upper)
+            self.bounds = (lower, upper)
+            window = state.window = guess_window(lower, upper)
+        elif window is None:
+            window = state.window if state.window is not None else (self.prior or (0, None))[1]
         if window is None:
             return
         horizon = now - window
@@ -424,10 +436,10 @@ class _MemoryScope:
             return
         if state.limit is None or counted < state.limit:
             state.limit = counted
-        if state.window is None:
-            state.window = window
         if self.prior is None:
-            self.prior = (state.limit, state.window)
+            self.prior = (state.limit, window)
+        elif learned_window:
+            self.prior = (self.prior[0], window)
 
     async def refuse(
         self, lease: Lease, retry_after: float, learn: bool, window: float | None
@@ -470,6 +482,8 @@ class Pacer:
         self._skipped = 0.0
         # Shared stores: wakes the requests of this process waiting for an answer.
         self._answered: dict[str, asyncio.Event] = {}
+        # The queue of each operation's waiting requests (see `acquire`).
+        self._turns: dict[str, asyncio.Lock] = {}
 
     @property
     def shared(self) -> bool:
@@ -521,6 +535,9 @@ class Pacer:
         local = self._local
         if local is None:
             return None
+        turn = self._turns.get(operation)
+        if turn is not None and turn.locked():
+            return None  # others are waiting: join the queue, do not pass them
         rules = self._rules.get(operation)
         if rules is None:
             rules = self.rules(operation)
@@ -536,16 +553,40 @@ class Pacer:
         return True
 
     async def acquire(self, operation: str) -> Lease:
-        """Wait until ``operation`` may send; the lease says how long that took."""
+        """Wait until ``operation`` may send; the lease says how long that took.
+
+        The requests of one operation wait in turn, first come first served:
+        only the one at the head of the queue asks the store (and sleeps, or
+        polls a shared store), the others wait for their turn. Hundreds of
+        waiting tasks thus cost one sleeper each, not hundreds of wake-ups or
+        calls to Redis.
+        """
         rules = self.rules(operation)
-        local = self._local
-        if local is not None:
-            got = local.grant(operation, rules, local.clock() + self._skipped)
-        else:
-            got = await self._store.try_acquire(operation, rules)
-        if isinstance(got, Lease):
-            return got
-        return await self._wait(operation, rules, got)
+        turn = self._turns.get(operation)
+        if turn is None:
+            turn = self._turns[operation] = asyncio.Lock()
+        entered = time.monotonic()
+        held_before = self._held_of(operation, entered)
+        async with turn:
+            local = self._local
+            if local is not None:
+                got = local.grant(operation, rules, local.clock() + self._skipped)
+            else:
+                got = await self._store.try_acquire(operation, rules)
+            lease = got if isinstance(got, Lease) else await self._wait(operation, rules, got)
+        left = time.monotonic()
+        lease.waited = left - entered
+        # Held: the time the operation spent held while this request waited,
+        # whether it was the one sleeping or queued behind it.
+        lease.held = min(lease.waited, self._held_of(operation, left) - held_before)
+        return lease
+
+    def _held_of(self, operation: str, now: float) -> float:
+        entry = self._holding.get(operation)
+        if entry is None:
+            return 0.0
+        count, since, total = entry
+        return total + (now - since if count > 0 else 0.0)
 
     async def _wait(self, operation: str, rules: OpRules, wait: float) -> Lease:
         started = 0.0
@@ -579,7 +620,6 @@ class Pacer:
                 else:
                     got = await self._store.try_acquire(operation, rules)
                 if isinstance(got, Lease):
-                    got.held = time.monotonic() - started if started else 0.0
                     return got
                 wait = got
         finally:

@@ -141,19 +141,24 @@ local paused = num(redis.call('HGET', state, 'paused')) or 0
 if removed == 1 and ARGV[5] == '1' and retry_after > 0 then
   local window = num(ARGV[6])
   local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
+  local learned_window = false
   if not window and oldest[1] then
-    -- As window_bounds and guess_window in _pacing.py.
+    -- As window_bounds, guess_window and _learn in _pacing.py: every 429 of
+    -- the key narrows one pair of bounds on the window.
     local upper = retry_after + now - tonumber(string.match(oldest[1], '^[^|]+'))
     local lower = retry_after - 1 + grant - tonumber(oldest[2])
-    local learned = num(redis.call('HGET', state, 'window'))
-    if learned and lower > learned then
-      redis.call('HSET', state, 'window', fmt(upper))
+    local low, high = num(redis.call('HGET', prior, 'wlo')), num(redis.call('HGET', prior, 'whi'))
+    if low then
+      low, high = math.max(low, lower), math.min(high, upper)
+      if low < high then lower, upper = low, high end
     end
+    redis.call('HSET', prior, 'wlo', fmt(lower), 'whi', fmt(upper))
+    local whole = math.floor(upper)
+    if whole > lower and whole > 0 then window = whole else window = upper end
+    redis.call('HSET', state, 'window', fmt(window))
+    learned_window = true
+  elseif not window then
     window = num(redis.call('HGET', state, 'window')) or num(redis.call('HGET', prior, 'window'))
-    if not window then
-      local whole = math.floor(upper)
-      if whole > lower and whole > 0 then window = whole else window = upper end
-    end
   end
   if window then
     local counted = redis.call('ZCOUNT', log, '(' .. fmt(now - window), '+inf')
@@ -163,12 +168,11 @@ if removed == 1 and ARGV[5] == '1' and retry_after > 0 then
       if not learned or counted < learned then
         redis.call('HSET', state, 'limit', counted)
       end
-      if not num(redis.call('HGET', state, 'window')) then
-        redis.call('HSET', state, 'window', fmt(window))
-      end
       if redis.call('HEXISTS', prior, 'limit') == 0 then
         redis.call('HSET', prior, 'limit', redis.call('HGET', state, 'limit'),
-          'window', redis.call('HGET', state, 'window'))
+          'window', fmt(window))
+      elseif learned_window then
+        redis.call('HSET', prior, 'window', fmt(window))
       end
     end
   end

@@ -341,7 +341,7 @@ class Transport:
             if lease is None:
                 lease = await pacer.acquire(operation)
             held[0] = lease.held
-            held[1] += lease.held
+            held[1] += lease.waited
             await slots.acquire()
             # A 429 may have paused the operation while this request queued for
             # a connection: it waits the pause out rather than be refused too.

@@ -196,14 +196,14 @@ def test_time_held_by_the_rate_limit_is_shown(tmp_path: Path) -> None:
     # it, and the rest of the run is held until the window has room.
     with FakeWhop.in_thread(rate_limit_per_minute=5, rate_limit_window=1.0) as limited:
         limited.add_user(ADMIN)
-        for user_id in USERS[:13]:
+        for user_id in USERS[:25]:
             limited.add_user(user_id)
         limited.add_api_key(API_KEY, user_id=ADMIN)
         channel_id = new_channel(limited, USERS[0])
         env = command_env(WHOP_BASE_URL=limited.base_url, WHOP_API_KEY=API_KEY)
-        human = run_whop_dm("members", "add", "--channel", channel_id, *USERS[1:7], env=env)
+        human = run_whop_dm("members", "add", "--channel", channel_id, *USERS[1:13], env=env)
         as_json = run_whop_dm(
-            "members", "add", "--channel", channel_id, *USERS[7:13], "--json", env=env
+            "members", "add", "--channel", channel_id, *USERS[13:25], "--json", env=env
         )
     assert human.code == 0, human.output
     assert "by the rate limit: POST /dm_members" in human.stdout
