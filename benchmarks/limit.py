@@ -103,10 +103,14 @@ async def _job(base_url: str, part: int, parts: int, redis_url: str | None) -> d
             asyncio.gather(*welcome, return_exceptions=True),
         )
         elapsed = time.monotonic() - started
+        finished_at = time.time()
         held = client.rate_limit_held()
     failed_messages = [repr(m) for m in sent if isinstance(m, BaseException)]
     return {
         "elapsed_s": elapsed,
+        # Wall clock, read by the parent on the same machine: the job ends
+        # here, not when the interpreter has finished exiting.
+        "finished_at": finished_at,
         "added": len(added.added),
         "failed": len(added.failed) + len(failed_messages),
         "failures": [repr(f.error) for f in added.failed[:3]] + failed_messages[:3],
@@ -190,7 +194,7 @@ def _run_processes(base_url: str, parts: int, redis_url: str | None) -> tuple[fl
             line = proc.stdout.readline()
             if line.strip() != "ready":
                 raise RuntimeError(f"a job process did not start: {line!r}")
-        started = time.monotonic()
+        started = time.time()
         for proc in procs:
             assert proc.stdin is not None
             proc.stdin.write("go\n")
@@ -202,7 +206,7 @@ def _run_processes(base_url: str, parts: int, redis_url: str | None) -> tuple[fl
             if not found:
                 raise RuntimeError(f"a job process failed (exit {proc.returncode})")
             results.append(json.loads(found[-1].removeprefix("result=")))
-        return time.monotonic() - started, results
+        return max(r["finished_at"] for r in results) - started, results
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -301,3 +301,16 @@ def test_a_learned_window_that_proves_too_short_grows() -> None:
     state.flight += 1
     bound.refused(lease, 5.0, True)  # type: ignore[attr-defined]
     assert state.window == pytest.approx(8.0)
+
+
+def test_once_the_window_is_known_the_pause_ends_when_the_oldest_leaves_it() -> None:
+    clock = Clock()
+    limits = RateLimits.adaptive()
+    bound, _ = scope_of(limits, clock)
+    lease = take(bound, MEMBERS, limits)
+    clock.now += 0.1
+    bound.done(lease, True)  # type: ignore[attr-defined]
+    clock.now += 0.3
+    # A 20-s window: the oldest (answered at 0.1 s) leaves at 20.1 s, said as 20.
+    pause = bound.refused(take(bound, MEMBERS, limits), 20.0, True)  # type: ignore[attr-defined]
+    assert pause == pytest.approx(19.7)

@@ -398,15 +398,38 @@ class _MemoryScope:
         if state.inflight.pop(int(lease.token), None) is None:
             return max(0.0, state.paused_until - now)
         state.flight -= 1
+        pause = retry_after
         if learn and retry_after > 0:
             self._learn(state, lease, retry_after, window, now)
+            pause = self._shorter_pause(state, retry_after, window, now)
         started = now >= state.paused_until
-        state.paused_until = max(state.paused_until, now + retry_after)
+        state.paused_until = max(state.paused_until, now + pause)
         event = state.answered
         if event is not None:
             state.answered = None
             event.set()
         return (state.paused_until - now) if started else 0.0
+
+    def _shorter_pause(
+        self, state: _Op, retry_after: float, window: float | None, now: float
+    ) -> float:
+        """The pause after a 429, ended as soon as the oldest counted request
+        leaves the window as we know it.
+
+        The server's "Try again in N seconds." is rounded up to whole seconds;
+        once the window is known, the count frees the slot at the exact
+        time, up to a second earlier.
+        """
+        if window is None:
+            window = state.window
+        if window is None:
+            return retry_after
+        horizon = now - window
+        oldest = next((answered for _, answered in state.log if answered > horizon), None)
+        if oldest is None:
+            return retry_after
+        exact = oldest + window - now
+        return exact if 0 < exact < retry_after else retry_after
 
     def _learn(
         self, state: _Op, lease: Lease, retry_after: float, window: float | None, now: float

@@ -177,7 +177,21 @@ if removed == 1 and ARGV[5] == '1' and retry_after > 0 then
     end
   end
 end
-local reopens = math.max(paused, now + retry_after)
+-- As _shorter_pause in _pacing.py: once the window is known, the pause ends
+-- when the oldest counted request leaves it, not at the rounded-up wait.
+local pause = retry_after
+if removed == 1 and ARGV[5] == '1' and retry_after > 0 then
+  local window = num(ARGV[6]) or num(redis.call('HGET', state, 'window'))
+  if window then
+    local oldest = redis.call('ZRANGEBYSCORE', log, '(' .. fmt(now - window), '+inf',
+      'WITHSCORES', 'LIMIT', 0, 1)
+    if oldest[2] then
+      local exact = tonumber(oldest[2]) + window - now
+      if exact > 0 and exact < retry_after then pause = exact end
+    end
+  end
+end
+local reopens = math.max(paused, now + pause)
 redis.call('HSET', state, 'paused', fmt(reopens))
 touch(tonumber(ARGV[7]))
 if removed == 1 and now >= paused then return fmt(reopens - now) end

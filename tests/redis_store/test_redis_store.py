@@ -132,8 +132,9 @@ async def test_a_429_teaches_every_client_the_limit(
     # "Try again in 10 seconds." 0.4 s after the oldest went: a 10-s window.
     assert int(state[b"limit"]) == 4
     assert float(state[b"window"]) == 10.0
-    clock.now += 9.8
-    # Still within the pause the 429 asked for (from 0.4 s to 10.4 s).
+    clock.now += 9.5
+    # Paused until 10.1 s: the oldest answer (0.1 s) leaves the 10-s window
+    # then, sooner than the rounded-up "10 seconds" from 0.4 s.
     assert await first.try_acquire(MEMBERS, rules(limits)) == pytest.approx(0.2)
     # Another operation starts from the learned limit, not from the slow start.
     leases = [await second.try_acquire(MESSAGES, rules(limits, MESSAGES)) for _ in range(5)]
