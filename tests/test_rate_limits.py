@@ -334,3 +334,39 @@ async def test_rate_limit_allows_a_burst_of_one_seconds_worth(fake: FakeWhop) ->
 async def test_any_positive_rate_builds_a_working_limiter(rate: float) -> None:
     cap = RequestRateCap(rate)
     await cap.wait()  # the first request never waits
+
+
+async def test_bulk_progress_reports_the_time_held_by_the_rate_limit() -> None:
+    reports: list[whop_dm.Progress] = []
+    async with FakeWhop(
+        max_channel_members=None, rate_limit_per_minute=5, rate_limit_window=1.0
+    ) as limited:
+        seed(limited)
+        async with client_on(
+            limited, rate_limits=RateLimits(per_operation=5, window=1.0)
+        ) as client:
+            channel = (await client.dm_channels.create(with_user_ids=["user_0"])).id
+            result = await client.dm_members.bulk_create(
+                [(channel, u) for u in USERS[:12]], concurrency=8, on_progress=reports.append
+            )
+    assert result.ok
+    # Twelve adds at five a second: the run waited for the window at least once.
+    assert reports[0].held == 0.0
+    assert reports[-1].held > 0
+
+
+def test_import_whop_dm_and_pacing_import_no_redis() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, whop_dm\n"
+        "client = whop_dm.AsyncClient(api_key='k', rate_limits=whop_dm.RateLimits.whop())\n"
+        "assert 'redis' not in sys.modules, 'redis imported'\n"
+        "whop_dm.RedisStore\n"  # the name alone still imports nothing of redis
+        "assert 'redis' not in sys.modules, 'redis imported by the name'\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
