@@ -497,6 +497,24 @@ async def test_a_bad_journal_argument_raises_before_any_request(
     assert fake.requests == []
 
 
+async def test_a_journal_that_cannot_be_written_stops_the_run_with_its_error(
+    fake: FakeWhop, client: AsyncClient, journal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (channel,) = await channels_of(client, 1)
+
+    def broken(self: JournalFile, *args: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(JournalFile, "write", broken)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        await client.dm_members.add_many(channel, USERS[1:201], concurrency=1, journal=journal)
+    assert len(member_posts(fake)) < 200
+    monkeypatch.undo()
+    # The file is released: the job can be run again.
+    result = await client.dm_members.add_many(channel, USERS[1:201], journal=journal)
+    assert result.ok
+
+
 # -- status and retry ---------------------------------------------------------------------
 
 
@@ -538,6 +556,26 @@ async def test_retry_failed_sends_the_retryable_failures_again_with_a_fresh_key(
     assert status.finished
     retried = [keys for keys in keys_by_pair(fake).values() if len(keys) == 2]
     assert len(retried) == 2
+
+
+async def test_retry_failed_with_nothing_to_retry_sends_nothing_and_reports_nothing(
+    fake: FakeWhop, client: AsyncClient, journal: Path
+) -> None:
+    (channel,) = await channels_of(client, 1)
+    fake.fail_next(1, status=404, path="/dm_members")
+    await client.dm_members.add_many(channel, USERS[1:4], concurrency=1, journal=journal)
+    before = len(fake.requests)
+    result = await client.dm_members.retry_failed(journal)
+    assert result.total == 0
+    assert len(fake.requests) == before
+    assert journal_status(journal).finished
+
+
+async def test_retry_failed_needs_an_existing_journal(client: AsyncClient, tmp_path: Path) -> None:
+    with pytest.raises(JournalError) as caught:
+        await client.dm_members.retry_failed(tmp_path / "missing.journal")
+    assert caught.value.reason == "not_a_journal"
+    assert not (tmp_path / "missing.journal").exists()
 
 
 # -- progress and repr --------------------------------------------------------------------

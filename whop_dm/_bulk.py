@@ -849,6 +849,8 @@ async def retry_failed(
             file.close()
 
     pairs, kind, channel_id, finished = await asyncio.to_thread(reopen)
+    if not pairs:
+        return BulkAddResult()  # nothing to retry: the job's own result is another call
     meter = ProgressMeter(callback, len(pairs), held)
     return await _run_journaled(
         create,

@@ -681,6 +681,7 @@ class Journal:
         self._wake = asyncio.Event()
         self._closing = False
         self._flusher: asyncio.Task[None] | None = None
+        self._failure: Exception | None = None
 
     @classmethod
     async def open(
@@ -713,6 +714,10 @@ class Journal:
     # -- outcomes (called from the event loop, never blocking) ------------------------
 
     def sending(self, channel_id: str, user_id: str) -> None:
+        """Note a pair about to be sent; raises the error of a failed commit, if any:
+        a job must not go on sending what it can no longer record."""
+        if self._failure is not None:
+            raise self._failure
         pair = (channel_id, user_id)
         self._in_flight.add(pair)
         self._batch.sent.append(pair)
@@ -745,7 +750,13 @@ class Journal:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL)
             self._wake.clear()
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception as exc:
+                # A full disk, a file removed under us: the next pair to be
+                # sent raises it, which stops the run (see `sending`).
+                self._failure = exc
+                return
 
     async def flush(self) -> None:
         """Commit what is waiting; one commit at a time, in order."""
