@@ -12,7 +12,7 @@ import typing
 import pytest
 
 from whop_dm import AsyncClient, AsyncPager, Client
-from whop_dm._sync import SyncResource, blocking, blocking_pager, resource
+from whop_dm._sync import SyncResource, blocking, blocking_iterator, blocking_pager, resource
 
 
 def async_resources() -> dict[str, type]:
@@ -65,7 +65,13 @@ def test_client_declares_each_resource_of_async_client(name: str) -> None:
 def test_each_async_method_has_a_declared_blocking_twin(name: str, method: str) -> None:
     async_function = vars(RESOURCES[name])[method]
     declared = vars(sync_class_of(name)).get(method)
-    kind = blocking if inspect.iscoroutinefunction(async_function) else blocking_pager
+    returns = str(inspect.signature(async_function).return_annotation)
+    if inspect.iscoroutinefunction(async_function):
+        kind: type = blocking
+    elif returns.startswith("AsyncIterator["):
+        kind = blocking_iterator
+    else:
+        kind = blocking_pager
 
     assert isinstance(declared, kind), (
         f"{sync_class_of(name).__name__} needs: "
@@ -80,7 +86,7 @@ def test_the_sync_resources_declare_nothing_the_async_ones_lack() -> None:
         assert set(public_methods(async_class)) >= {
             attr
             for attr, value in vars(sync_class).items()
-            if isinstance(value, (blocking, blocking_pager))
+            if isinstance(value, (blocking, blocking_pager, blocking_iterator))
         }
 
 
@@ -95,7 +101,11 @@ def signature_difference(async_method: object, sync_method: object) -> str | Non
     got = inspect.signature(sync_method, follow_wrapped=False)  # type: ignore[arg-type]
     if list(got.parameters.values()) != list(want.parameters.values()):
         return f"parameters {got} != {want}"
-    expected_return = str(want.return_annotation).replace("AsyncPager[", "SyncPager[")
+    expected_return = (
+        str(want.return_annotation)
+        .replace("AsyncPager[", "SyncPager[")
+        .replace("AsyncIterator[", "Iterator[")
+    )
     if str(got.return_annotation) != expected_return:
         return f"returns {got.return_annotation!r}, not {expected_return!r}"
     return None

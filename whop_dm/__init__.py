@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ._reactions import AsyncReactions
     from ._redis_store import RedisStore
     from ._sync import Client, DmChannels, DmMembers, Messages, Reactions, SyncPager
+    from ._watch import ChannelMessage
 
 # Names loaded on first use: the blocking client (a thread, a portal), the
 # messages and the bulk machinery cost import time that an async program, or one that never
@@ -74,6 +75,7 @@ _LAZY = {
     "BulkFailure": "._bulk",
     "JournalError": "._journal",
     "Progress": "._progress",
+    "ChannelMessage": "._watch",
     "Client": "._sync",
     "DmChannels": "._sync",
     "DmMembers": "._sync",
@@ -113,6 +115,7 @@ __all__ = [
     "BulkAddResult",
     "BulkFailure",
     "BadRequestError",
+    "ChannelMessage",
     "Client",
     "ClientClosedError",
     "ConflictError",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from ._arguments import check_content, check_id, check_idempotency_key, fill_route
@@ -169,6 +170,60 @@ class AsyncMessages(Resource):
             params["direction"] = direction
         paging = list_query(page_size=page_size, after=after, before=before, last=last)
         return cursor_pager(self._transport, self._decoder, "/messages", params, Message, paging)
+
+    def watch(
+        self,
+        *,
+        channel_id: str,
+        interval: float = 5.0,
+        since: datetime | None = None,
+        page_size: int = 25,
+    ) -> AsyncIterator[Message]:
+        """New messages of one channel as they come, by polling: for bots without webhooks.
+
+        Not a coroutine: it checks the arguments at once and returns an
+        async iterator that never ends on its own (``break`` out of it).
+        Each poll is one ``GET /messages`` (newest first) when nothing is new,
+        a few more when more than ``page_size`` messages came in; then it
+        waits ``interval`` seconds. At the default 5 s that is 12 requests a
+        minute, against Whop's 600 a minute per operation and key. Requests
+        go through the client, so they are paced and retried like any call;
+        a poll that still fails with a connection error, a 5xx or a 429 is
+        logged and tried again later, with a growing wait.
+
+        Messages are yielded oldest first, each once, the bot's own included
+        (skip those whose ``user.id`` is the bot's). Reading a channel marks
+        it viewed for the caller.
+
+        Args:
+            channel_id: the channel (``feed_...``); the caller must be a member.
+            interval: seconds between polls.
+            since: also yield the messages sent from this time on (timezone-aware);
+                None: only those sent after the first poll.
+            page_size: messages per request.
+
+        Raises:
+            ValueError, TypeError: bad arguments, at call time; nothing was sent.
+            NotFoundError: while iterating, for an unknown channel or one the
+                caller is not a member of.
+
+        Example:
+            >>> async for message in client.messages.watch(  # doctest: +SKIP
+            ...     channel_id="feed_123"
+            ... ):
+            ...     print(message.user.username, message.content)
+        """
+        from ._pagination import check_page_size
+        from ._watch import check_interval, check_since, watch_channel
+
+        size = check_page_size(page_size)
+        return watch_channel(
+            self._transport,
+            check_id("channel_id", channel_id),
+            interval=check_interval(interval),
+            since=check_since(since),
+            page_size=size if size is not None else 25,
+        )
 
     async def retrieve(self, id: str) -> Message:
         """Fetch one message by id.

@@ -1,7 +1,7 @@
 """``Client``: the blocking face of `AsyncClient`.
 
 Nothing here sends a request of its own. Each blocking method is derived from
-its async twin by a descriptor (`blocking`, `blocking_pager`)
+its async twin by a descriptor (`blocking`, `blocking_pager`, `blocking_iterator`)
 that calls the async method and runs the coroutine on the client's
 `Portal`, so the request takes the one path through
 the code, and mypy sees the async signature with the return type unwrapped.
@@ -47,6 +47,7 @@ __all__ = [
     "SyncPager",
     "SyncResource",
     "blocking",
+    "blocking_iterator",
     "blocking_pager",
 ]
 
@@ -257,6 +258,64 @@ class blocking_pager(_Derived[R, P, T]):
         return self._bind(obj, call)
 
 
+def _blocking_walk(walk: AsyncIterator[T], portal: Portal) -> Iterator[T]:
+    """The items of an async iterator, each fetched on the portal's loop."""
+    suspended = False
+    try:
+        while True:
+            try:
+                item = portal.run(_next(walk))
+            except StopAsyncIteration:
+                return
+            suspended = True
+            yield item
+            suspended = False
+    finally:
+        # Left at a yield (the caller broke out): let the async iterator run
+        # its own clean-up, as SyncPager.pages does.
+        if suspended:
+            with contextlib.suppress(RuntimeError):
+                portal.run(_aclose(walk))
+
+
+class blocking_iterator(_Derived[R, P, T]):
+    """``watch = blocking_iterator(AsyncX.watch)``: a method returning ``AsyncIterator[T]``,
+    made to return a blocking ``Iterator`` of the same items."""
+
+    _kind = "returns an iterator; each item is awaited on the client's event loop"
+
+    def _return_annotation(self, annotation: Any) -> Any:
+        # AsyncIterator[X] -> Iterator[X]; a string under postponed annotations.
+        if isinstance(annotation, str):
+            return annotation.replace("AsyncIterator[", "Iterator[", 1)
+        if typing.get_origin(annotation) is AsyncIterator:
+            return Iterator[typing.get_args(annotation)]  # type: ignore[misc]
+        return annotation
+
+    def __init__(self, method: Callable[Concatenate[R, P], AsyncIterator[T]]) -> None:
+        if inspect.iscoroutinefunction(method):
+            raise TypeError(f"blocking_iterator() needs a plain function, not {method!r}")
+        super().__init__(method)
+        self._function = method
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> blocking_iterator[R, P, T]: ...
+    @overload
+    def __get__(self, obj: SyncResource[R], owner: type[Any]) -> Callable[P, Iterator[T]]: ...
+    def __get__(
+        self, obj: SyncResource[R] | None, owner: type[Any]
+    ) -> blocking_iterator[R, P, T] | Callable[P, Iterator[T]]:
+        if obj is None:
+            return self
+        method, resource, portal = self._function, obj._resource, obj._portal
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+            # The arguments are checked here, in the caller's thread.
+            return _blocking_walk(method(resource, *args, **kwargs), portal)
+
+        return self._bind(obj, call)
+
+
 # -- the resources: one line per method -----------------------------------------------
 
 
@@ -265,6 +324,7 @@ class DmChannels(SyncResource[AsyncDmChannels]):
 
     create = blocking(AsyncDmChannels.create)
     list = blocking_pager(AsyncDmChannels.list)
+    watch = blocking_iterator(AsyncDmChannels.watch)
     retrieve = blocking(AsyncDmChannels.retrieve)
     update = blocking(AsyncDmChannels.update)
     delete = blocking(AsyncDmChannels.delete)
@@ -293,6 +353,7 @@ class Messages(SyncResource[AsyncMessages]):
 
     create = blocking(AsyncMessages.create)
     list = blocking_pager(AsyncMessages.list)
+    watch = blocking_iterator(AsyncMessages.watch)
     retrieve = blocking(AsyncMessages.retrieve)
     update = blocking(AsyncMessages.update)
     delete = blocking(AsyncMessages.delete)

@@ -113,3 +113,15 @@ async def async_client(client: whop_dm.AsyncClient) -> None:
     async for record in pager:
         assert_type(record, whop_dm.DmChannel)
     await client.dm_members.create(channel=channel.id, user_id="u")  # type: ignore[call-arg]
+
+
+async def watching(client: whop_dm.AsyncClient, blocking: whop_dm.Client) -> None:
+    async for message in client.messages.watch(channel_id="feed_1", interval=1.0):
+        assert_type(message, whop_dm.Message)
+    async for new in client.dm_channels.watch(account_id="biz_1"):
+        assert_type(new, whop_dm.ChannelMessage)
+    for found in blocking.messages.watch(channel_id="feed_1"):
+        assert_type(found, whop_dm.Message)
+    for item in blocking.dm_channels.watch(interval=2.0):
+        assert_type(item, whop_dm.ChannelMessage)
+    blocking.messages.watch(channel="feed_1")  # type: ignore[call-arg]
