@@ -207,6 +207,7 @@ class AsyncDmChannels(Resource):
         owner = _owner(account_id, company_id)
         return watch_channels(
             self._transport,
+            self._decoder,
             interval=check_interval(interval),
             since=check_since(since),
             owner=owner,

@@ -219,6 +219,7 @@ class AsyncMessages(Resource):
         size = check_page_size(page_size)
         return watch_channel(
             self._transport,
+            self._decoder,
             check_id("channel_id", channel_id),
             interval=check_interval(interval),
             since=check_since(since),

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import attrs
@@ -25,6 +25,7 @@ from ._models import DmChannel
 from ._pagination import cursor_pager
 
 if TYPE_CHECKING:
+    from ._converter import Decoder
     from ._transport import Transport
 
 __all__ = ["ChannelMessage", "check_interval", "watch_channel", "watch_channels"]
@@ -41,6 +42,7 @@ _MAX_PAGES_PER_POLL = 20
 _MAX_BACKOFF = 300.0
 # Channels per list request while polling: the most Whop's lists serve.
 _CHANNELS_PER_PAGE = 100
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
 
 
@@ -96,11 +98,13 @@ class _Cursor:
     def is_old(self, message: Message) -> bool:
         if message.id in self.ids:
             return True
-        if self.cutoff is None:
+        created: datetime | None = message.created_at
+        # A lenient decode leaves an unreadable time None: only its id can tell.
+        if self.cutoff is None or created is None:
             return False
-        if message.created_at == self.cutoff:
+        if created == self.cutoff:
             return self.strict
-        return message.created_at < self.cutoff
+        return created < self.cutoff
 
     def remember(self, messages: list[Message]) -> None:
         for message in messages:
@@ -110,17 +114,18 @@ class _Cursor:
             self.order.append(message.id)
             if len(self.order) > _SEEN_PER_CHANNEL:
                 self.ids.discard(self.order.popleft())
-            if self.cutoff is None or message.created_at > self.cutoff:
-                self.cutoff = message.created_at
+            created: datetime | None = message.created_at
+            if created is not None and (self.cutoff is None or created > self.cutoff):
+                self.cutoff = created
                 self.strict = False
 
 
 async def _read_new(
-    transport: Transport, channel_id: str, cursor: _Cursor, page_size: int
+    transport: Transport, decoder: Decoder, channel_id: str, cursor: _Cursor, page_size: int
 ) -> list[Message]:
     """The channel's messages the cursor has not seen, oldest first; updates the cursor."""
     params = {"channel_id": channel_id, "direction": "desc", "first": str(page_size)}
-    pager = cursor_pager(transport, "/messages", params, Message)
+    pager = cursor_pager(transport, decoder, "/messages", params, Message)
     fresh: list[Message] = []
     after: str | None = None
     for _ in range(_MAX_PAGES_PER_POLL):
@@ -151,6 +156,7 @@ async def _pause(interval: float, failures: int) -> None:
 
 async def watch_channel(
     transport: Transport,
+    decoder: Decoder,
     channel_id: str,
     *,
     interval: float,
@@ -169,6 +175,7 @@ async def watch_channel(
                 cursor = _Cursor(None, strict=False)
                 pager = cursor_pager(
                     transport,
+                    decoder,
                     "/messages",
                     {"channel_id": channel_id, "direction": "desc", "first": str(page_size)},
                     Message,
@@ -176,7 +183,7 @@ async def watch_channel(
                 cursor.remember(list(reversed((await pager.first_page()).data)))
                 fresh: list[Message] = []
             else:
-                fresh = await _read_new(transport, channel_id, cursor, page_size)
+                fresh = await _read_new(transport, decoder, channel_id, cursor, page_size)
             failures = 0
         except _TRANSIENT as exc:
             failures += 1
@@ -190,6 +197,7 @@ async def watch_channel(
 
 async def watch_channels(
     transport: Transport,
+    decoder: Decoder,
     *,
     interval: float,
     since: datetime | None,
@@ -200,7 +208,7 @@ async def watch_channels(
     params = {"first": str(_CHANNELS_PER_PAGE)}
     if owner is not None:
         params[owner[0]] = owner[1]
-    channels = cursor_pager(transport, "/dm_channels", params, DmChannel)
+    channels = cursor_pager(transport, decoder, "/dm_channels", params, DmChannel)
     cursors: dict[str, _Cursor] = {}
     last_seen: dict[str, datetime | None] = {}
     first_poll = True
@@ -227,7 +235,9 @@ async def watch_channels(
                 if first_poll and since is None:
                     last_seen[channel.id] = channel.last_message_at
                     continue
-                messages = await _read_new(transport, channel.id, cursors[channel.id], page_size)
+                messages = await _read_new(
+                    transport, decoder, channel.id, cursors[channel.id], page_size
+                )
                 found.extend(ChannelMessage(channel, message) for message in messages)
                 last_seen[channel.id] = channel.last_message_at
             first_poll = False
@@ -237,7 +247,9 @@ async def watch_channels(
             # cursors have moved past it already.
             failures += 1
             _log.warning("polling DM channels failed, trying again: %s", exc)
-        found.sort(key=lambda item: item.message.created_at)
+        # Oldest first across channels (sorted is stable: within a channel the
+        # order read stays; a message without a readable time comes first).
+        found.sort(key=lambda item: item.message.created_at or _EPOCH)
         for item in found:
             yield item
         await _pause(interval, failures)

@@ -81,13 +81,24 @@ def test_an_unknown_event_type_keeps_its_type_and_raw_data() -> None:
     assert event.account_id == "biz_1"
 
 
-def test_a_known_type_with_data_of_the_wrong_shape_is_an_unknown_event_with_the_error() -> None:
-    broken = payload(data={**MESSAGE_CREATED["data"], "message": {"id": 5}})
+def test_a_message_field_that_does_not_fit_is_none_and_raw_keeps_it() -> None:
+    odd = {**MESSAGE, "is_pinned": "yes", "content": 42}
+    event = parse_event(payload(data={**MESSAGE_CREATED["data"], "message": odd}))
+    assert isinstance(event, ChatMessageCreated)
+    assert event.message.id == MESSAGE["id"]
+    assert event.message.is_pinned is None
+    assert event.message.content is None
+    assert event.message.raw == odd
+
+
+@pytest.mark.parametrize("part", ["message", "channel"])
+def test_a_known_type_whose_part_is_not_an_object_is_an_unknown_event(part: str) -> None:
+    broken = payload(data={**MESSAGE_CREATED["data"], part: "?"})
     event = parse_event(broken)
     assert isinstance(event, UnknownEvent)
     assert event.type == "chat.message.created"
     assert event.error
-    assert event.data["message"] == {"id": 5}
+    assert event.data[part] == "?"
 
 
 @pytest.mark.parametrize("data", [None, [], "x"])

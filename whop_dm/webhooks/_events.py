@@ -1,11 +1,12 @@
 """Typed webhook events: frozen attrs records built by the library's one converter.
 
-Decoding is lenient, like the rest of whop-dm: unknown fields are ignored,
-enum values this version does not list are kept, and an event type it does
-not know becomes an `UnknownEvent` rather than an exception. A known type
-whose ``data`` does not have the expected shape also becomes an
-`UnknownEvent`, with ``error`` saying what did not fit; the raw ``data`` is
-always kept on the event.
+Decoding is lenient, like a client's by default: unknown fields are ignored,
+enum values this version does not list are kept, a field whose value does not
+fit is None (the record's ``raw`` keeps the JSON as received), and an event
+type it does not know becomes an `UnknownEvent` rather than an exception. A
+known type whose ``data``, channel, message or reaction is not even a JSON
+object also becomes an `UnknownEvent`, with ``error`` saying what was wrong;
+the raw ``data`` is always kept on the event.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 import attrs
 
-from .._converter import get_converter, parse_timestamp
+from .._converter import Decoder, get_converter, parse_timestamp
 from .._enums import OpenStrEnum
+from .._errors import ResponseDecodeError
 from .._log import get_logger
 from .._message_models import Message, Reaction
 
@@ -34,6 +36,9 @@ __all__ = [
 ]
 
 _log = get_logger("whop_dm.webhooks")
+# Lenient, like a client's default: a field that does not fit is None (the
+# record's ``raw`` keeps it), with one WARNING per field and event type.
+_DECODER = Decoder(strict=False)
 
 CHAT_MESSAGE_CREATED = "chat.message.created"
 CHAT_REACTION_CREATED = "chat.reaction.created"
@@ -197,16 +202,6 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
-def _describe(exc: BaseException) -> str:
-    from cattrs import transform_error
-
-    try:
-        messages = transform_error(exc)
-    except Exception:
-        messages = [f"{type(exc).__name__}: {exc}"]
-    return "; ".join(messages[:3])
-
-
 def parse_event(payload: Mapping[str, Any], *, webhook_id: str | None = None) -> WebhookEvent:
     """The typed event for a verified body already decoded from JSON.
 
@@ -235,29 +230,30 @@ def parse_event(payload: Mapping[str, Any], *, webhook_id: str | None = None) ->
     kind = envelope["type"]
     if kind not in (CHAT_MESSAGE_CREATED, CHAT_REACTION_CREATED):
         return UnknownEvent(**envelope)
-    converter = get_converter()
+    what = f"webhook {kind}"
     try:
         if not isinstance(raw_data, Mapping):
             raise TypeError(f"data must be an object, not {type(raw_data).__name__}")
-        channel = converter.structure(data.get("channel"), EventChannel)
+        channel = _DECODER.decode(data.get("channel"), EventChannel, what)
         audience = _optional(data.get("audience"), Audience)
         reason = _text(data.get("reason"))
         if kind == CHAT_MESSAGE_CREATED:
-            message = converter.structure(data.get("message"), Message)
+            message = _DECODER.decode(data.get("message"), Message, what)
             return ChatMessageCreated(
                 **envelope, message=message, channel=channel, audience=audience, reason=reason
             )
-        reaction = converter.structure(data.get("reaction"), Reaction)
+        reaction = _DECODER.decode(data.get("reaction"), Reaction, what)
         return ChatReactionCreated(
             **envelope,
             reaction=reaction,
             channel=channel,
             audience=audience,
-            message=_optional(data.get("message"), Message),
+            message=_optional_message(data.get("message"), what),
             reason=reason,
         )
-    except Exception as exc:  # cattrs raises many kinds; all mean "not the expected shape"
-        error = _describe(exc)
+    except (ResponseDecodeError, TypeError) as exc:
+        # A part that is not even an object: nothing typed can be made of it.
+        error = str(exc)
         _log.warning(
             "webhook event %s (%s) has data of an unexpected shape, kept as UnknownEvent: %s",
             event_id,
@@ -265,6 +261,16 @@ def parse_event(payload: Mapping[str, Any], *, webhook_id: str | None = None) ->
             error,
         )
         return UnknownEvent(**envelope, error=error)
+
+
+def _optional_message(value: Any, what: str) -> Message | None:
+    """The message a reaction event carries, or None when it is absent or not one."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("id"), str):
+        return None
+    try:
+        return _DECODER.decode(value, Message, what)
+    except ResponseDecodeError:
+        return None
 
 
 def _optional(value: Any, cls: type[Any]) -> Any:
