@@ -369,18 +369,6 @@ class Transport:
         except BaseException:
             await pacer.settle(lease, counted=True)
             raise
-        if status == 429:
-            error = error_from_response(status, headers, raw, redact=self._api_key)
-            if call is not None:
-                call.answered(number, status, error.request_id, error)
-            wait = error.retry_after
-            # Whop's wait is in whole seconds, rounded up: enough to learn from.
-            await pacer.refuse(
-                lease, self._retry.backoff(1) if wait is None else wait, learn=wait is not None
-            )
-            raise error
-        if not pacer.settle_now(lease, counted=True):
-            await pacer.settle(lease, counted=True)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d)",
@@ -396,6 +384,18 @@ class Transport:
                     attempt=number,
                 ),
             )
+        if status == 429:
+            error = error_from_response(status, headers, raw, redact=self._api_key)
+            if call is not None:
+                call.answered(number, status, error.request_id, error)
+            wait = error.retry_after
+            # Whop's wait is in whole seconds, rounded up: enough to learn from.
+            await pacer.refuse(
+                lease, self._retry.backoff(1) if wait is None else wait, learn=wait is not None
+            )
+            raise error
+        if not pacer.settle_now(lease, counted=True):
+            await pacer.settle(lease, counted=True)
         if 200 <= status < 300:
             if call is not None:
                 call.answered(number, status, headers.get("x-request-id"))

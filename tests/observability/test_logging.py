@@ -90,6 +90,23 @@ async def test_each_attempt_is_logged_at_debug_with_its_outcome(
     assert {r.__dict__["operation"] for r in attempts} == {"POST /dm_members"}
 
 
+async def test_a_429_attempt_is_logged_at_debug_too(
+    scripted_server: ScriptedServer, records: list[logging.LogRecord]
+) -> None:
+    limited = {"error": {"type": "rate_limit_exceeded", "message": "Too many requests."}}
+    scripted_server.answer(
+        json_answer(limited, 429, {"x-request-id": "req_1", "Retry-After": "0"}),
+        answer(MEMBER, 200, "req_2"),
+    )
+    async with scripted_server.client() as client:
+        await client.dm_members.create(channel_id="feed_1", user_id="user_c")
+    attempts = [r for r in records if r.levelno == logging.DEBUG and "->" in r.getMessage()]
+    assert [(r.__dict__["attempt"], r.__dict__["status"]) for r in attempts] == [
+        (1, 429),
+        (2, 200),
+    ]
+
+
 async def test_a_record_logged_without_the_fields_still_has_them(
     records: list[logging.LogRecord],
 ) -> None:
