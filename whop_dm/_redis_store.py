@@ -265,6 +265,14 @@ class RedisStore:
         """This store's view for one API key (``scope`` is the key's digest)."""
         return _RedisScope(self, scope)
 
+    def client(self) -> redis.asyncio.Redis:
+        """The Redis client this store uses on the running event loop; do not close it.
+
+        For other parts of whop-dm that keep state in the same Redis, such as
+        the webhook receiver's ``RedisDedupStore``.
+        """
+        return self._redis()
+
     def _redis(self) -> redis.asyncio.Redis:
         if self._client is not None:
             return self._client

@@ -83,12 +83,15 @@ class RedisDedupStore:
     """Ids kept in Redis with ``SET key NX EX ttl``, shared by every process using it.
 
     Args:
-        redis: a ``redis.asyncio.Redis`` client (from redis-py) of yours; the
-            store never closes it.
-        ttl: seconds an id is remembered.
+        redis: a `whop_dm.RedisStore` (the rate-limit store: its Redis and
+            connection pools are reused), a ``redis://`` URL, or a
+            ``redis.asyncio.Redis`` client of yours (never closed by whop-dm).
+            Needs the ``redis`` extra (``pip install "whop-dm[redis]"``).
+        ttl: seconds an id is remembered (whole seconds, at least 1).
         prefix: put before each id to make its key.
 
-    Only the ``webhook-id`` goes into the key, never a secret.
+    Only the ``webhook-id`` goes into the key, never a secret. A store made
+    from a URL holds connections: close it with `aclose` when done.
     """
 
     def __init__(
@@ -102,23 +105,46 @@ class RedisDedupStore:
             raise ValueError("ttl must be a number of seconds, at least 1")
         if not isinstance(prefix, str):
             raise TypeError("prefix must be a string")
-        self._redis = redis
+        from .._redis_store import RedisStore
+
+        # A URL gets a RedisStore of its own (one pool per event loop), closed by aclose.
+        self._owned = isinstance(redis, str)
+        if isinstance(redis, str):
+            redis = RedisStore(redis)
+        if isinstance(redis, RedisStore):
+            self._store: RedisStore | None = redis
+            self._client: Any = None
+        elif callable(getattr(redis, "set", None)) and callable(getattr(redis, "delete", None)):
+            self._store = None
+            self._client = redis
+        else:
+            raise TypeError(
+                "RedisDedupStore takes a whop_dm.RedisStore, a redis:// URL or a "
+                "redis.asyncio.Redis client"
+            )
         self._ttl = max(1, round(ttl))
         self._prefix = prefix
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisDedupStore:
-        """A store on a new ``redis.asyncio`` client for ``url`` (needs the redis package)."""
-        from redis.asyncio import Redis
+        """A store on the Redis at ``url`` (the same as passing the URL)."""
+        return cls(url, **kwargs)
 
-        return cls(Redis.from_url(url), **kwargs)
+    def _redis(self) -> Any:
+        return self._store.client() if self._store is not None else self._client
 
     async def claim(self, key: str) -> bool:
-        created = await self._redis.set(self._prefix + key, b"1", nx=True, ex=self._ttl)
+        created = await self._redis().set(self._prefix + key, b"1", nx=True, ex=self._ttl)
         return bool(created)
 
     async def release(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        await self._redis().delete(self._prefix + key)
+
+    async def aclose(self) -> None:
+        """Close the connections made from a URL; a store or client passed in is left open."""
+        if self._owned and self._store is not None:
+            await self._store.aclose()
 
     def __repr__(self) -> str:
+        # The URL may carry a password: never shown.
         return f"<RedisDedupStore prefix={self._prefix!r} ttl={self._ttl} s>"

@@ -9,14 +9,15 @@ at most ``max_concurrency`` at once.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from aiohttp import web
 
 from .._errors import WebhookVerificationError
 from .._log import get_logger
-from ._dedup import DedupStore, MemoryDedupStore
+from ._dedup import DedupStore, MemoryDedupStore, RedisDedupStore
 from ._events import (
     ChatMessageCreated,
     ChatReactionCreated,
@@ -25,6 +26,9 @@ from ._events import (
     parse_event,
 )
 from ._verify import check_secrets, check_tolerance, verified_payload
+
+if TYPE_CHECKING:
+    from .._redis_store import RedisStore
 
 __all__ = ["ANY_EVENT", "DEFAULT_MAX_BODY_SIZE", "WebhookReceiver"]
 
@@ -68,8 +72,10 @@ class WebhookReceiver:
         max_concurrency: handlers running at once.
         max_pending: events accepted but not yet handled, at most.
         dedup: where handled ``webhook-id`` values are remembered
-            (default: a `MemoryDedupStore` of this process). Pass a
-            `RedisDedupStore` when several processes receive for one endpoint.
+            (default: a `MemoryDedupStore` of this process). When several
+            processes receive for one endpoint, pass a `RedisDedupStore`, or
+            the `whop_dm.RedisStore` your clients pace with (its Redis then
+            keeps the ids too, under ``whop_dm:webhook:``).
         retry_on_error: False (the default): a handler's exception is logged
             with the event id and the delivery is still answered 200. True:
             handlers run before the answer, and if one raises the answer is
@@ -85,7 +91,7 @@ class WebhookReceiver:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_concurrency: int = 32,
         max_pending: int = 10_000,
-        dedup: DedupStore | None = None,
+        dedup: DedupStore | RedisStore | None = None,
         retry_on_error: bool = False,
     ) -> None:
         self._keys = check_secrets(secret)
@@ -97,6 +103,9 @@ class WebhookReceiver:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int of 1 or more")
+        if _is_redis_store(dedup):
+            # The rate-limit store: its Redis holds the handled ids too.
+            dedup = RedisDedupStore(dedup)
         if dedup is not None and not isinstance(dedup, DedupStore):
             raise TypeError("dedup must have async claim(key) and release(key) methods")
         self._max_body = max_body_size
@@ -299,6 +308,12 @@ class WebhookReceiver:
             f"<WebhookReceiver {len(self._keys)} secret(s), accepted={self.accepted}, "
             f"duplicates={self.duplicates}, rejected={self.rejected}, pending={self.pending}>"
         )
+
+
+def _is_redis_store(value: object) -> bool:
+    # Without importing redis: a RedisStore exists only once its module is loaded.
+    module = sys.modules.get("whop_dm._redis_store")
+    return module is not None and isinstance(value, module.RedisStore)
 
 
 def _answer(status: int, text: str) -> web.Response:
