@@ -89,7 +89,7 @@ def stop_at(count: int) -> Any:
 
 
 def rows(path: Path) -> dict[tuple[str, str], tuple[Any, ...]]:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         return {
             (c, u): (state, key, sent_at)
             for c, u, state, key, sent_at in db.execute(
@@ -286,7 +286,7 @@ class Clock:
 
 def age(path: Path, pairs: list[tuple[str, str]], seconds: float) -> None:
     """Mark ``pairs`` sent and unanswered, their key first used ``seconds`` ago."""
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.executemany(
             "UPDATE pairs SET state = 'sent', sent_at = ?, settled_at = NULL"
             " WHERE channel_id = ? AND user_id = ?",
@@ -457,7 +457,7 @@ async def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(
 async def test_another_sqlite_database_is_refused_and_left_alone(
     client: AsyncClient, journal: Path
 ) -> None:
-    with sqlite3.connect(journal) as db:
+    with contextlib.closing(sqlite3.connect(journal)) as db, db:
         db.execute("CREATE TABLE notes (text TEXT)")
     await refused(client, journal, "not_a_journal")
 

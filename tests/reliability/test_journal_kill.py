@@ -13,6 +13,7 @@ run goes to the end. Then:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -39,7 +40,12 @@ def settled(journal: Path) -> int:
     if not journal.exists():
         return 0
     try:
-        with sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True) as db:
+        with (
+            contextlib.closing(
+                sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
+            ) as db,
+            db,
+        ):
             (count,) = db.execute(
                 "SELECT count(*) FROM pairs WHERE state IN ('added', 'failed')"
             ).fetchone()
