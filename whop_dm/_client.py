@@ -83,6 +83,10 @@ class AsyncClient:
             from there; ``RateLimits.whop()`` for Whop's documented 600 a
             minute, ``RateLimits.off()`` for none). A 429 holds only its own
             operation. See the Rate limits guide.
+        strict (bool): raise `ResponseDecodeError` when an answer holds a
+            value a record does not expect. By default (False) the record is
+            kept: that field is None, ``record.raw`` holds the JSON as
+            received, and a WARNING names the field once per operation.
 
     Example:
         >>> async with whop_dm.AsyncClient() as client:  # doctest: +SKIP
