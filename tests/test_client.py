@@ -243,6 +243,23 @@ def test_both_clients_refuse_a_bad_option_with_the_same_error(
     assert threading.active_count() == before
 
 
+@pytest.mark.parametrize(
+    ("make", "name"), [(whop_dm.AsyncClient, "AsyncClient"), (whop_dm.Client, "Client")]
+)
+def test_an_unknown_option_is_refused_in_the_clients_name(
+    make: Callable[..., object], name: str
+) -> None:
+    with pytest.raises(TypeError, match=rf"^{name}\(\): .*'max_conections'"):
+        make("k", max_conections=5)
+    with pytest.raises(TypeError, match=rf"^{name}\(\): too many positional"):
+        make("k", "http://127.0.0.1:9/api/v1")
+
+
+def test_the_sync_client_takes_no_session() -> None:
+    with pytest.raises(TypeError, match=r"^Client\(\): .*'session'"):
+        whop_dm.Client("k", session=None)  # type: ignore[call-arg]
+
+
 def test_the_config_is_frozen_and_its_repr_hides_the_key() -> None:
     client = whop_dm.AsyncClient(
         "whop_secret_key", base_url="http://127.0.0.1:9/api/v1/", api_version="2025-01-01"

@@ -319,11 +319,17 @@ def takes_options(
     """
 
     def decorate(setup: Callable[[Self, C], None]) -> Callable[Concatenate[Self, P], None]:
+        options_only = inspect.signature(config_class)
+
         def __init__(self: Self, /, *args: P.args, **kwargs: P.kwargs) -> None:
+            try:
+                options_only.bind(*args, **kwargs)
+            except TypeError as exc:  # a misspelt option: said in the client's name
+                raise TypeError(f"{type(self).__name__}(): {exc}") from None
             setup(self, config_class(*args, **kwargs))
 
         self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
-        options = inspect.signature(config_class).parameters.values()
+        options = options_only.parameters.values()
         __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [self_param, *options], return_annotation=None
         )
