@@ -505,8 +505,11 @@ class Pacer:
         self._skipped = 0.0
         # Shared stores: wakes the requests of this process waiting for an answer.
         self._answered: dict[str, asyncio.Event] = {}
-        # The queue of each operation's waiting requests (see `acquire`).
+        # The queue of each operation's waiting requests (see `acquire`), how
+        # many are in it, and slots a shared store granted ahead for them.
         self._turns: dict[str, asyncio.Lock] = {}
+        self._queued: dict[str, int] = {}
+        self._stash: dict[str, collections.deque[Lease]] = {}
 
     @property
     def shared(self) -> bool:
@@ -590,19 +593,49 @@ class Pacer:
             turn = self._turns[operation] = asyncio.Lock()
         entered = time.monotonic()
         held_before = self._held_of(operation, entered)
-        async with turn:
-            local = self._local
-            if local is not None:
-                got = local.grant(operation, rules, local.clock() + self._skipped)
-            else:
-                got = await self._store.try_acquire(operation, rules)
-            lease = got if isinstance(got, Lease) else await self._wait(operation, rules, got)
+        self._queued[operation] = self._queued.get(operation, 0) + 1
+        try:
+            async with turn:
+                stash = self._stash.get(operation)
+                if stash:
+                    lease = stash.popleft()
+                else:
+                    got = await self._ask(operation, rules)
+                    if not isinstance(got, Lease):
+                        got = await self._wait(operation, rules, got)
+                    lease = got
+        finally:
+            self._queued[operation] -= 1
         left = time.monotonic()
         lease.waited = left - entered
         # Held: the time the operation spent held while this request waited,
         # whether it was the one sleeping or queued behind it.
         lease.held = min(lease.waited, self._held_of(operation, left) - held_before)
         return lease
+
+    async def _ask(self, operation: str, rules: OpRules) -> Lease | float:
+        """One request to the store: a lease, or how long to wait."""
+        local = self._local
+        if local is not None:
+            return local.grant(operation, rules, local.clock() + self._skipped)
+        many = getattr(self._store, "try_acquire_many", None)
+        if many is None:
+            return await self._store.try_acquire(operation, rules)
+        # A shared store grants the slots of the requests queued behind this
+        # one in the same round trip; they take theirs from the stash.
+        got: list[Lease] | float = await many(operation, rules, self._queued.get(operation, 1))
+        if not isinstance(got, list):
+            return got
+        if len(got) > 1:
+            self._stash.setdefault(operation, collections.deque()).extend(got[1:])
+        return got[0]
+
+    async def aclose(self) -> None:
+        """Give back the slots granted ahead for requests that never came."""
+        stashes, self._stash = self._stash, {}
+        for stash in stashes.values():
+            for lease in stash:
+                await self.settle(lease, counted=False)
 
     def _held_of(self, operation: str, now: float) -> float:
         entry = self._holding.get(operation)
@@ -637,11 +670,7 @@ class Pacer:
                     await self._sleep(wait)
                     if self._local is not None:
                         self._skipped += max(0.0, wait - (time.monotonic() - before))
-                local = self._local
-                if local is not None:
-                    got = local.grant(operation, rules, local.clock() + self._skipped)
-                else:
-                    got = await self._store.try_acquire(operation, rules)
+                got = await self._ask(operation, rules)
                 if isinstance(got, Lease):
                     return got
                 wait = got

@@ -68,8 +68,10 @@ end
 """
 
 # KEYS: state, flight, log, prior.
-# ARGV: now ('' = Redis TIME), token, limit, window, slow_start, pacing, stale, ttl.
-# Returns {1, grant time} or {0, wait} (wait -1: until an answer arrives).
+# ARGV: now ('' = Redis TIME), token, limit, window, slow_start, pacing, stale,
+# ttl, then the tokens of more requests of this process waiting behind it.
+# Returns {1, grant time, how many tokens got a slot} or {0, wait} (wait -1:
+# until an answer arrives; -2: the same, in the slow start; {0, wait, 1}: a pause).
 _ACQUIRE = (
     _COMMON
     + f"""
@@ -79,6 +81,8 @@ local paused = num(redis.call('HGET', state, 'paused')) or 0
 if now < paused then return {{0, fmt(paused - now), 1}} end
 redis.call('ZREMRANGEBYSCORE', flight, '-inf', now - tonumber(ARGV[7]))
 local in_flight = redis.call('ZCARD', flight)
+local want = #ARGV - 7
+local room = want
 if ARGV[6] == '1' then
   local limit, window = num(ARGV[3]), num(ARGV[4])
   local learned = num(redis.call('HGET', state, 'limit'))
@@ -91,7 +95,8 @@ if ARGV[6] == '1' then
   end
   if limit and window then
     redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
-    if in_flight + redis.call('ZCARD', log) >= limit then
+    room = limit - in_flight - redis.call('ZCARD', log)
+    if room <= 0 then
       if in_flight < limit then
         local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
         if oldest[2] then return {{0, fmt(tonumber(oldest[2]) + window - now)}} end
@@ -100,14 +105,17 @@ if ARGV[6] == '1' then
     end
   elseif ARGV[5] == '1' then
     local ok = num(redis.call('HGET', state, 'ok')) or 0
-    if in_flight >= math.max({SLOW_START}, math.floor(ok / {SLOW_START_GROWTH})) then
+    room = math.max({SLOW_START}, math.floor(ok / {SLOW_START_GROWTH})) - in_flight
+    if room <= 0 then
       return {{0, '-2'}}
     end
   end
 end
+local granted = math.min(want, room)
 redis.call('ZADD', flight, now, ARGV[2])
+for i = 2, granted do redis.call('ZADD', flight, now, ARGV[7 + i]) end
 touch(tonumber(ARGV[8]))
-return {{1, fmt(now)}}
+return {{1, fmt(now), granted}}
 """
 )
 
@@ -365,10 +373,23 @@ class _RedisScope:
         return int(max(KEY_TTL, 2 * window))
 
     async def try_acquire(self, operation: str, rules: OpRules) -> Lease | float:
+        got = await self.try_acquire_many(operation, rules, 1)
+        return got[0] if isinstance(got, list) else got
+
+    async def try_acquire_many(
+        self, operation: str, rules: OpRules, want: int
+    ) -> list[Lease] | float:
+        """Slots for up to ``want`` requests in one round trip (at least one), or a wait.
+
+        A process with many requests of an operation waiting takes the free
+        slots for all of them at once, rather than one round trip each.
+        """
         store = self._store
         if store._down:
-            return self._fallback.grant(operation, rules)
-        token = uuid.uuid4().hex
+            got = self._fallback.grant(operation, rules)
+            return [got] if isinstance(got, Lease) else got
+        tokens = [uuid.uuid4().hex for _ in range(max(1, want))]
+        token = tokens[0]
         try:
             acquire = store._scripts_now()[0]
             got = await acquire(
@@ -382,14 +403,17 @@ class _RedisScope:
                     int(rules.pacing),
                     STALE_AFTER,
                     self._ttl(rules),
+                    *tokens[1:],
                 ],
             )
         except self._store._errors as error:
             store._went_down(error)
-            return self._fallback.grant(operation, rules)
+            fallback = self._fallback.grant(operation, rules)
+            return [fallback] if isinstance(fallback, Lease) else fallback
         store._came_back()
         if int(got[0]) == 1:
-            return Lease(operation, float(got[1]), 0.0, token)
+            granted = float(got[1])
+            return [Lease(operation, granted, 0.0, t) for t in tokens[: int(got[2])]]
         wait = float(got[1])
         if len(got) > 2:
             return Pause(wait)

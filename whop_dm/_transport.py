@@ -242,6 +242,8 @@ class Transport:
                 )
             return
         self._state = _State.CLOSED
+        # Slots a shared store granted ahead for requests that never came.
+        await self._pacer.aclose()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()

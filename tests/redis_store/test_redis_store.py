@@ -207,3 +207,18 @@ async def test_when_redis_goes_away_pacing_goes_on_in_process_with_one_warning(
     finally:
         redis_server.start()
         await store.aclose()
+
+
+async def test_a_process_takes_the_free_slots_of_its_queue_in_one_round_trip(
+    store: RedisStore,
+) -> None:
+    limits = RateLimits(per_operation=3, window=10.0)
+    bound = store.bind(key_scope(KEY))
+    leases = await bound.try_acquire_many(MEMBERS, rules(limits), 5)
+    assert isinstance(leases, list)
+    assert len(leases) == 3
+    assert len({lease.token for lease in leases}) == 3
+    assert await bound.try_acquire(MEMBERS, rules(limits)) == ANSWER
+    for lease in leases:
+        await bound.settle(lease, False)
+    assert isinstance(await bound.try_acquire(MEMBERS, rules(limits)), Lease)
