@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import types
 import typing
@@ -154,7 +155,27 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_factory(
         _has_raw, lambda cls: make_dict_unstructure_fn(cls, conv, raw=override(omit=True))
     )
+
+    from ._models import DmMember
+
+    # A channel's id repeats in every membership a bulk run adds to it (up to
+    # 50): one shared string instead of one per record. `python -m benchmarks
+    # --only rss` measured the growth from 10,000 to 100,000 added pairs about
+    # 5 MB smaller with it, over 10% of the whole.
+    conv.register_structure_hook(
+        DmMember,
+        make_dict_structure_fn(
+            DmMember,
+            conv,
+            raw=override(omit=True),
+            channel_id=override(struct_hook=_shared_str),
+        ),
+    )
     return conv
+
+
+def _shared_str(value: Any, _: type) -> str:
+    return sys.intern(_strict_str(value, str))
 
 
 def _has_raw(cls: Any) -> bool:
