@@ -130,11 +130,11 @@ def test_off_never_holds_a_request_before_any_429() -> None:
     assert all(isinstance(take(bound, MEMBERS, limits), Lease) for _ in range(1000))
 
 
-def test_an_unknown_limit_starts_with_four_in_flight() -> None:
+def test_an_unknown_limit_starts_with_three_in_flight() -> None:
     clock = Clock()
     limits = RateLimits.adaptive()
     bound, _ = scope_of(limits, clock)
-    for _ in range(4):
+    for _ in range(3):
         assert isinstance(take(bound, MEMBERS, limits), Lease)
     assert take(bound, MEMBERS, limits) == SLOW
 
@@ -175,14 +175,14 @@ def test_a_limit_learned_on_one_operation_paces_the_others() -> None:
     clock = Clock()
     limits = RateLimits.adaptive()
     bound, _ = scope_of(limits, clock)
-    for _ in range(3):
+    for _ in range(2):
         lease = take(bound, MEMBERS, limits)
         bound.done(lease, True)  # type: ignore[attr-defined]
     bound.refused(take(bound, MEMBERS, limits), 10.0, True)  # type: ignore[attr-defined]
-    # A fresh operation now allows three at once: the learned limit, not the
-    # slow start's four.
-    leases = [take(bound, MESSAGES, limits) for _ in range(4)]
-    assert [isinstance(lease, Lease) for lease in leases] == [True, True, True, False]
+    # A fresh operation now allows two at once: the learned limit, not the
+    # slow start's three.
+    leases = [take(bound, MESSAGES, limits) for _ in range(3)]
+    assert [isinstance(lease, Lease) for lease in leases] == [True, True, False]
 
 
 def test_a_429_below_a_configured_limit_lowers_it() -> None:

@@ -51,7 +51,7 @@ __all__ = [
 # limit is finally met, at most about (limit / GROWTH) requests are in flight,
 # so few are refused; against a server that never refuses, the allowance
 # passes any connection pool within a few hundred requests.
-SLOW_START = 4
+SLOW_START = 3
 SLOW_START_GROWTH = 32
 # Answered requests kept per operation while its limit is unknown (what the
 # first 429 is read against). Bounds the memory of a long job.
@@ -195,7 +195,7 @@ class RateLimits:
     def adaptive(cls, *, store: Store | None = None) -> RateLimits:
         """The client's default: the limit is learned, not assumed.
 
-        Each operation starts with four requests in flight, one more
+        Each operation starts with three requests in flight, one more
         for every 32 answered, so a server that never refuses is not slowed
         past the first few hundred requests. The first 429's "Try again in N
         seconds." then tells how many requests the window holds and how long
