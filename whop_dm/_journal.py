@@ -236,7 +236,9 @@ def _lock(fd: int) -> bool:
     """Take an exclusive lock on ``fd``; False when another holder has it."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - Windows: SQLite's exclusive mode locks instead
+    except ImportError:  # pragma: no cover
+        # Windows has no flock: no lock is taken there, so two processes on one
+        # journal are not refused (each still records its own outcomes).
         return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
