@@ -86,10 +86,13 @@ def client_construction() -> None:
         rate_limit=10.0,
         on_retry=lambda event: None,
         allow_http=False,
+        rate_limits=whop_dm.RateLimits(per_operation=600, overrides={"POST /messages": 300}),
     ) as client:
         assert_type(client, whop_dm.Client)
         assert_type(client.base_url, str)
         assert_type(client.is_closed, bool)
+        assert_type(client.rate_limit_held(), dict[str, float])
+    whop_dm.Client(rate_limits=600)  # type: ignore[arg-type]
     whop_dm.Client(max_connections="10")  # type: ignore[arg-type]
     whop_dm.Client(timeout="5")  # type: ignore[arg-type]
     whop_dm.Client("key", "http://127.0.0.1/api/v1")  # type: ignore[call-arg]
