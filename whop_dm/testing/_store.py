@@ -113,6 +113,8 @@ class Channel:
     notifications_enabled: bool | None = None
     # when the channel was made or last had a message posted: lists sort on it
     active_ms: int = 0
+    # the store-wide sequence number of that event: breaks ties within one ms
+    active_seq: int = 0
     # user id -> membership, in join order
     members: dict[str, Membership] = field(default_factory=dict)
     # message id -> message, in posting order
@@ -123,7 +125,7 @@ class Channel:
 
 
 def _activity(channel: Channel) -> tuple[int, int]:
-    return channel.active_ms, channel.seq
+    return channel.active_ms, channel.active_seq
 
 
 def _tally(message: Message, field_name: str) -> list[tuple[str, int]]:
@@ -389,16 +391,17 @@ class Store:
             return channel_json(existing)
         if self._full(len(member_ids)):
             raise self._channel_full("with_user_ids")
-        stamp = now_ms()
+        stamp, seq = now_ms(), next(self._seq)
         channel = Channel(
             id=self._new_id("feed_", self.channels),
-            seq=next(self._seq),
+            seq=seq,
             name=custom_name,
             company_id=company_id,
             created_ms=stamp,
             creator_id=caller.id,
             notifications_enabled=notifications_enabled,
             active_ms=stamp,
+            active_seq=seq,
         )
         self.channels[channel.id] = channel
         for user_id in member_ids:
@@ -584,7 +587,7 @@ class Store:
         channel.messages[message.id] = message
         self.messages[message.id] = message
         channel.last_message_at = iso_ms(stamp)
-        channel.active_ms = stamp
+        channel.active_ms, channel.active_seq = stamp, message.seq
         answer = self.message_json(message)
         if self.on_event is not None:
             self.on_event("chat.message.created", channel, {"message": answer})
