@@ -10,9 +10,9 @@ construction and the warm-up stay out of the profile.
   whole process, then for ``whop_dm`` functions only. It slows every Python call, so
   read its times as shares, not as speeds.
 
-Both see only the main thread. The sync ``Client`` runs its event loop on the calling
-thread when nothing else is in flight, as in the sequential runner, so
-``--runner sequential.sync`` profiles it whole.
+Both see only the main thread. The sync ``Client`` runs its calls on a loop thread
+of its own, so ``--runner sequential.sync`` profiles only the caller's side (the
+hand-over and the wait); profile ``sequential.async`` for the work on the loop.
 """
 
 from __future__ import annotations

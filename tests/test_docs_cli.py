@@ -41,22 +41,28 @@ def _command_lines() -> list[tuple[Sample, str]]:
 LINES = _command_lines()
 
 
+def _leaf_commands(group: click.Group, prefix: str = "") -> list[str]:
+    context = click.Context(group)
+    found = []
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None
+        if command.hidden:
+            continue
+        if isinstance(command, click.Group):
+            found += _leaf_commands(command, f"{prefix}{name} ")
+        else:
+            found.append(prefix + name)
+    return found
+
+
 def test_the_docs_show_every_command() -> None:
+    # Taken from the CLI itself: a new command without a documented line fails here.
     shown = {" ".join(shlex.split(line)[1:3]) for _, line in LINES}
-    for command in (
-        "demo",
-        "channels create",
-        "channels list",
-        "channels show",
-        "channels delete",
-        "members add",
-        "members list",
-        "members remove",
-        "messages send",
-        "messages list",
-    ):
-        assert any(s.startswith(command) for s in shown), command
-    assert any(s.startswith("serve-fake") for s in shown)
+    commands = _leaf_commands(cli)
+    assert {"demo", "members add", "jobs status", "listen"} <= set(commands)
+    missing = [c for c in commands if not any(s.startswith(c) for s in shown)]
+    assert missing == []
 
 
 @pytest.mark.parametrize(

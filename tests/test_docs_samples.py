@@ -188,7 +188,7 @@ def test_every_sample_left_out_says_why_and_they_stay_rare() -> None:
 
 def test_every_guide_has_a_runnable_sample() -> None:
     guides = {s.path.name for s in SCRIPTS + TEST_FILES if s.path.parent.name == "guides"}
-    # The CLI and security guides show shell sessions and settings; the rest show code.
+    # The CLI and conformance guides show shell sessions; the rest show code.
     expected = {
         "async-bots.md",
         "sync.md",
@@ -199,6 +199,8 @@ def test_every_guide_has_a_runnable_sample() -> None:
         "testing.md",
         "security.md",
         "observability.md",
+        "bots.md",
+        "rate-limits.md",
     }
     assert expected <= guides, sorted(expected - guides)
 

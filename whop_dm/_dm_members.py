@@ -158,7 +158,6 @@ class AsyncDmMembers(Resource):
             (True, 2)
         """
         from ._bulk import run_bulk
-        from ._progress import held_clock
 
         # Under a span of the job's own when tracing: its calls are its children.
         return await self._transport.observer.job(
@@ -173,7 +172,7 @@ class AsyncDmMembers(Resource):
                 journal=journal,
                 list_members=self._members_by_user,
                 recheck_after=recheck_after,
-                held=held_clock(self._transport),
+                held=self._transport.held_seconds,
             ),
         )
 
@@ -208,7 +207,6 @@ class AsyncDmMembers(Resource):
             ... )
         """
         from ._bulk import pairs_for, run_bulk
-        from ._progress import held_clock
 
         pairs = pairs_for(check_id("channel_id", channel_id), user_ids)
         # Under a span of the job's own when tracing: its calls are its children.
@@ -226,7 +224,7 @@ class AsyncDmMembers(Resource):
                 channel_id=channel_id,
                 list_members=self._members_by_user,
                 recheck_after=recheck_after,
-                held=held_clock(self._transport),
+                held=self._transport.held_seconds,
             ),
         )
 
@@ -254,7 +252,6 @@ class AsyncDmMembers(Resource):
             >>> result = await client.dm_members.retry_failed("job.journal")  # doctest: +SKIP
         """
         from ._bulk import retry_failed
-        from ._progress import held_clock
 
         return await retry_failed(
             self._create_for_bulk,
@@ -262,7 +259,7 @@ class AsyncDmMembers(Resource):
             concurrency=concurrency,
             on_progress=on_progress,
             list_members=self._members_by_user,
-            held=held_clock(self._transport),
+            held=self._transport.held_seconds,
         )
 
     async def _members_by_user(self, channel_id: str) -> dict[str, Any]:

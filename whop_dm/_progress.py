@@ -127,14 +127,3 @@ class ProgressMeter:
                 eta=eta,
             )
         )
-
-
-def held_clock(transport: object) -> HeldClock:
-    """Where the rate limit's held time comes from.
-
-    The seam for the per-operation pacing: once the transport exposes
-    ``held_seconds()`` (seconds its requests have waited for the rate limit,
-    summed since it was made), bulk progress reports it; until then, 0.
-    """
-    clock = getattr(transport, "held_seconds", None)
-    return clock if callable(clock) else no_hold
