@@ -76,6 +76,30 @@ def _api_options(func: F) -> F:
     )(func)
 
 
+def _concurrency_option(func: F) -> F:
+    return click.option(
+        "--concurrency",
+        type=click.IntRange(min=1, max=1000),
+        default=16,
+        show_default=True,
+        help="Requests in flight at once.",
+    )(func)
+
+
+def _listen_options(func: F) -> F:
+    """``--host`` and ``--port`` of the commands that serve HTTP on loopback."""
+    func = click.option(
+        "--port",
+        type=click.IntRange(min=0, max=65535),
+        default=8080,
+        show_default=True,
+        help="0 picks a free port.",
+    )(func)
+    return click.option(
+        "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+    )(func)
+
+
 def _execute(
     settings: Settings,
     work: Callable[[Output], Coroutine[Any, Any, int]],
@@ -173,13 +197,7 @@ def cli() -> None:
     show_default=True,
     help="Memberships to add.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1, max=1000),
-    default=16,
-    show_default=True,
-    help="Requests in flight at once.",
-)
+@_concurrency_option
 @click.option(
     "--chaos",
     type=click.FloatRange(min=0.0, max=1.0),
@@ -228,14 +246,7 @@ def demo(
 
 
 @cli.command("serve-fake")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(min=0, max=65535),
-    default=8080,
-    show_default=True,
-    help="0 picks a free port.",
-)
+@_listen_options
 @_seed_options
 @click.option(
     "--webhook",
@@ -396,13 +407,7 @@ def members() -> None:
     metavar="FILE",
     help="Read channel_id,user_id pairs from FILE (- for stdin), one a line, instead.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1, max=1000),
-    default=16,
-    show_default=True,
-    help="Requests in flight at once.",
-)
+@_concurrency_option
 @click.option(
     "--journal",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -14,7 +14,14 @@ from typing import Any
 
 import click
 
-from whop_dm._cli._commands import Settings, _api_options, _client, _execute, _output_options
+from whop_dm._cli._commands import (
+    Settings,
+    _api_options,
+    _client,
+    _concurrency_option,
+    _execute,
+    _output_options,
+)
 from whop_dm._cli._output import EXIT_OK, Output
 
 __all__ = ["jobs"]
@@ -84,13 +91,7 @@ def jobs_status(journal: Path, json_mode: bool, debug: bool) -> None:
 
 @jobs.command("retry-failed")
 @click.argument("journal", type=_JOURNAL, metavar="FILE")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1, max=1000),
-    default=16,
-    show_default=True,
-    help="Requests in flight at once.",
-)
+@_concurrency_option
 @_api_options
 def jobs_retry_failed(journal: Path, concurrency: int, **options: Any) -> None:
     """Send again the failed pairs of journal FILE whose errors may pass on a retry.

@@ -19,6 +19,8 @@ from typing import Any
 
 import click
 
+from whop_dm._cli._commands import _listen_options
+
 __all__ = ["listen"]
 
 
@@ -69,14 +71,7 @@ async def _listen(host: str, port: int, path: str, secret: str, tolerance: float
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(min=0, max=65535),
-    default=8080,
-    show_default=True,
-    help="0 picks a free port.",
-)
+@_listen_options
 @click.option(
     "--path", default="/webhooks/whop", show_default=True, help="The URL path to receive on."
 )
