@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import textwrap
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,6 +15,8 @@ import aiohttp
 import pytest
 
 from whop_dm.testing import FakeWhop
+
+from ._plugin_suite import run_plugin_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,41 +135,7 @@ async def test_fixtures(whop_fake, whop_api_key):
 
 @pytest.mark.parametrize("mode", ["auto", "strict"])
 def test_plugin_fixtures_work_in_both_pytest_asyncio_modes(tmp_path: Path, mode: str) -> None:
-    (tmp_path / "test_uses_plugin.py").write_text(_PLUGIN_TEST)
-    (tmp_path / "pytest.ini").write_text(
-        textwrap.dedent(f"""
-        [pytest]
-        asyncio_mode = {mode}
-        asyncio_default_fixture_loop_scope = function
-        filterwarnings = error
-        """)
-    )
-    env = _env()
-    # Load exactly the two plugins, whether or not whop-dm is installed.
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "pytest_asyncio.plugin",
-            "-p",
-            "whop_dm.testing.pytest_plugin",
-            "-p",
-            "no:cacheprovider",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+    run_plugin_suite(tmp_path, "test_uses_plugin.py", _PLUGIN_TEST, mode)
 
 
 async def test_whop_fake_fixture_has_the_owner_and_a_full_key(

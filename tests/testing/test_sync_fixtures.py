@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,7 +9,7 @@ import pytest
 import whop_dm
 from whop_dm.testing import FakeWhop
 
-ROOT = Path(__file__).resolve().parents[2]
+from ._plugin_suite import run_plugin_suite
 
 
 def test_sync_client_fixture_talks_to_the_thread_fake(
@@ -47,39 +43,4 @@ def test_blocking_fixtures(whop_fake_thread, whop_sync_client):
 
 @pytest.mark.parametrize("mode", ["auto", "strict"])
 def test_blocking_fixtures_work_from_a_users_suite_in_both_modes(tmp_path: Path, mode: str) -> None:
-    (tmp_path / "test_blocking.py").write_text(_PLUGIN_SYNC_TEST)
-    (tmp_path / "pytest.ini").write_text(
-        textwrap.dedent(f"""
-        [pytest]
-        asyncio_mode = {mode}
-        asyncio_default_fixture_loop_scope = function
-        filterwarnings = error
-        """)
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WHOP_", "PYTEST_"))}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    # Load exactly the two plugins, whether or not whop-dm is installed.
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "pytest_asyncio.plugin",
-            "-p",
-            "whop_dm.testing.pytest_plugin",
-            "-p",
-            "no:cacheprovider",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+    run_plugin_suite(tmp_path, "test_blocking.py", _PLUGIN_SYNC_TEST, mode)
