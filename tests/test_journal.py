@@ -192,7 +192,8 @@ async def test_a_pair_sent_and_never_answered_is_sent_again_with_its_key(
     fake: FakeWhop, client: AsyncClient, journal: Path
 ) -> None:
     (channel,) = await channels_of(client, 1)
-    fake.delay_next(1, 0.3, path="/dm_members")
+    # Held long enough that the run is surely cancelled before the answer.
+    fake.delay_next(1, 1.0, path="/dm_members")
     run = asyncio.ensure_future(client.dm_members.add_many(channel, ["user_001"], journal=journal))
     for _ in range(500):
         if member_posts(fake):
@@ -203,7 +204,10 @@ async def test_a_pair_sent_and_never_answered_is_sent_again_with_its_key(
         await run
     ((state, key, _),) = rows(journal).values()
     assert state == "sent"
-    await asyncio.sleep(0.5)  # the fake finishes the held request: it got through
+    for _ in range(500):  # bounded: the fake finishes the held request, it got through
+        if any(m.user_id == "user_001" for m in fake.memberships):
+            break
+        await asyncio.sleep(0.01)
 
     result = await client.dm_members.add_many(channel, ["user_001"], journal=journal)
     assert result.ok

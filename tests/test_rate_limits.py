@@ -217,7 +217,7 @@ async def test_one_warning_per_pause_not_per_refused_request(
     ) as client:
         channel = (await client.dm_channels.create(with_user_ids=["user_0"])).id
         # Ten calls on the wire at once, all refused with the same wait.
-        fake.delay_next(10, 0.2, path="/dm_members")
+        fake.delay_next(10, 1.0, path="/dm_members")
         fake.fail_next(10, status=429, retry_after=1, path="/dm_members")
         with caplog.at_level(logging.DEBUG, logger="whop_dm"):
             calls = asyncio.gather(

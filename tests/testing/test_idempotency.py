@@ -79,7 +79,8 @@ async def test_keys_belong_to_their_api_key(alice: Api, bob: Api, fake: FakeWhop
 
 
 async def test_same_key_while_the_first_is_in_flight_is_409(alice: Api, fake: FakeWhop) -> None:
-    fake.delay_next(1, 0.3, path="/dm_channels")
+    # Held long enough that the second request surely arrives meanwhile.
+    fake.delay_next(1, 1.5, path="/dm_channels")
     key = {"Idempotency-Key": "k-slow"}
     slow = asyncio.create_task(alice.post("/dm_channels", BODY, headers=key))
     for _ in range(100):  # until the first request is held by the fake

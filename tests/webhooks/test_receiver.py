@@ -263,7 +263,11 @@ async def test_handlers_run_at_most_max_concurrency_at_once(
     for n in range(10):
         body = body_of(payload(id=f"evt_{n}"))
         assert (await post(http, url, body, sign(body, webhook_id=f"wh_{n}")))[0] == 200
-    await asyncio.sleep(0.05)
+    for _ in range(500):  # bounded: until the handlers have started
+        if peak == 3:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # and a little more, for a fourth that should not start
     assert peak == 3
     assert receiver.pending == 10
     release.set()
