@@ -318,3 +318,35 @@ async def test_each_attempt_carries_the_operation_template(
         ("POST /dm_members", "/dm_members", 2),
         ("GET /dm_members/{id}", "/dm_members/dmm%2F1", 1),
     ]
+
+
+async def test_a_call_leaves_no_reference_cycle_behind() -> None:
+    # Each call's tenacity loop and Request are freed by reference counting as
+    # soon as the call returns, not left for the cyclic collector: a long bulk
+    # run would otherwise carry them until a full collection (memory grows with n).
+    import gc
+
+    from whop_dm.testing import FakeWhop
+
+    async with FakeWhop() as fake:
+        fake.add_user("user_owner")
+        fake.add_user("user_bob")
+        fake.add_api_key("key_owner", user_id="user_owner")
+        async with whop_dm.AsyncClient("key_owner", base_url=fake.base_url) as client:
+            channel = await client.dm_channels.create(with_user_ids=["user_bob"])
+            gc.collect()
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            try:
+                for _ in range(20):
+                    await client.dm_channels.retrieve(channel.id)
+                    await client.dm_members.create(channel_id=channel.id, user_id="user_bob")
+                gc.collect()
+                ours = [
+                    type(o).__qualname__
+                    for o in gc.garbage
+                    if type(o).__module__.startswith(("tenacity", "whop_dm._"))
+                ]
+            finally:
+                gc.set_debug(0)
+                gc.garbage.clear()
+    assert ours == []

@@ -10,7 +10,7 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
     from ._transport import Request
 
-__all__ = ["RetryEvent", "RetryPolicy", "attempts"]
+__all__ = ["RetryEvent", "RetryPolicy", "with_retries"]
 
+
+T = TypeVar("T")
 
 DEFAULT_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -251,23 +253,24 @@ class _Attempts:
             self.hook(event)
 
 
-def attempts(
+async def with_retries(
     policy: RetryPolicy,
     request: Request,
+    attempt: Callable[[int], Awaitable[T]],
     hook: Callable[[RetryEvent], None] | None = None,
     held: list[float] | None = None,
-) -> tenacity.AsyncRetrying:
-    """The tenacity loop that runs every attempt of ``request``.
+) -> T:
+    """Run ``attempt(number)`` in tenacity's loop until it returns or the policy gives up.
 
-    Use it as ``async for attempt in attempts(...): with attempt: ...``; the
-    last error is raised as is when the policy gives up.
+    Every attempt runs in the loop, the first included; when the policy gives
+    up, the last error is raised as is.
     """
     # Imported on the first call rather than with the package: a program that
     # never sends a request should not pay for it at import time.
     import tenacity
 
     strategy = _Attempts(policy, request, hook, held)
-    return tenacity.AsyncRetrying(
+    retrying = tenacity.AsyncRetrying(
         retry=strategy.retry,
         wait=strategy.wait,
         stop=strategy.stop,
@@ -275,3 +278,16 @@ def attempts(
         before_sleep=strategy.before_sleep,
         reraise=True,
     )
+
+    async def numbered() -> T:
+        return await attempt(retrying.statistics["attempt_number"])
+
+    try:
+        return await retrying(numbered)
+    finally:
+        # A finished AsyncRetrying refers to itself: its iteration state keeps
+        # its own bound methods. Cleared, reference counting frees the call's
+        # objects (the Request among them) at once; left, each call leaves a
+        # cycle of about 30 objects that a long bulk run's cyclic collector
+        # reaches late (14 MB of peak memory over 90,000 calls).
+        retrying.iter_state.reset()

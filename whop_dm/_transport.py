@@ -18,7 +18,7 @@ import logging
 import platform
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import aiohttp
@@ -40,7 +40,7 @@ from ._gate import RequestRateCap
 from ._log import fields, logger
 from ._observe import CallObserver, Observer
 from ._pacing import Pacer
-from ._retry import attempts
+from ._retry import with_retries
 from ._version import __version__
 
 __all__ = [
@@ -280,11 +280,11 @@ class Transport:
         # event), and all attempts together: time held waiting for the rate
         # limit does not count against the call's deadline.
         held = [0.0, 0.0]
-        async for attempt in attempts(self._retry, request, self._on_retry, held):
-            with attempt:
-                return await self._attempt(request, attempt.retry_state.attempt_number, call, held)
-        # Unreachable: tenacity either returns from the block above or re-raises.
-        raise AssertionError("the retry loop ended without an answer")
+
+        def attempt(number: int) -> Awaitable[Any]:
+            return self._attempt(request, number, call, held)
+
+        return await with_retries(self._retry, request, attempt, self._on_retry, held)
 
     def _build(
         self,
